@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+// zkswiftd: a ZooKeeper 3.8 compatible server. Module layout and dependency
+// direction follow the architecture doc: lower targets never import higher ones.
+import PackageDescription
+
+let package = Package(
+    name: "zkswiftd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "zkswiftd", targets: ["zkswiftd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .target(name: "ZKJute", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .target(name: "ZKData", dependencies: ["ZKJute"]),
+        .target(name: "ZKServer", dependencies: [
+            "ZKJute", "ZKData",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ZKClient", dependencies: [
+            "ZKJute",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "zkswiftd", dependencies: [
+            "ZKServer",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ZKJuteTests", dependencies: ["ZKJute"]),
+        .testTarget(name: "ZKDataTests", dependencies: ["ZKData"]),
+        .testTarget(name: "ZKServerTests", dependencies: [
+            "ZKServer",
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ZKClient", "ZKJute"], path: "Tests/Integration"),
+    ],
+    swiftLanguageModes: [.v6]
+)

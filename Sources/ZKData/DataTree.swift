@@ -1,0 +1,318 @@
+// The in-memory znode tree and the rules that change it: node creation and
+// deletion with Stat bookkeeping, watch triggering, ephemeral/container/TTL
+// indexes, and applying transactions (DataTree in Apache ZooKeeper). Not
+// thread-safe by itself: ZKDatabase serialises access.
+import ZKJute
+
+public struct ProcessTxnResult: Sendable {
+    public var clientId: Int64
+    public var cxid: Int32
+    public var zxid: Int64
+    public var type: Int32
+    public var err: Int32 = 0
+    public var path: String? = nil
+    public var stat: Stat? = nil
+    public var multiResult: [ProcessTxnResult] = []
+}
+
+public final class DataTree {
+    public let extendedTypesEnabled: Bool
+    private(set) var nodes: [String: DataNode] = [:]
+    public private(set) var ephemerals: [Int64: Set<String>] = [:]
+    public private(set) var containers: Set<String> = []
+    public private(set) var ttls: Set<String> = []
+    public private(set) var aclCache = ReferenceCountedACLCache()
+    public private(set) var dataWatches = WatchManager()
+    public private(set) var childWatches = WatchManager()
+    public private(set) var lastProcessedZxid: Int64 = 0
+    /// Sum of path and data lengths, for mntr's zk_approximate_data_size.
+    public private(set) var approximateDataSize: Int = 0
+
+    public static let zookeeperPath = "/zookeeper"
+    public static let quotaPath = "/zookeeper/quota"
+    public static let configPath = "/zookeeper/config"
+
+    public init(extendedTypesEnabled: Bool = false) {
+        self.extendedTypesEnabled = extendedTypesEnabled
+        let open = aclCache.convert(ACL.openACLUnsafe)
+        nodes["/"] = DataNode(data: nil, acl: open, stat: StatPersisted(), children: ["zookeeper"])
+        nodes[Self.zookeeperPath] = DataNode(data: nil, acl: open, stat: StatPersisted(), children: ["quota", "config"])
+        nodes[Self.quotaPath] = DataNode(data: nil, acl: open, stat: StatPersisted())
+        var configStat = StatPersisted()
+        configStat.aversion = -1
+        nodes[Self.configPath] = DataNode(data: nil, acl: aclCache.convert(ACL.readACLUnsafe), stat: configStat)
+        approximateDataSize = nodes.keys.reduce(0) { $0 + $1.utf8.count }
+    }
+
+    // MARK: reads
+
+    public func getNode(_ path: String) -> DataNode? { nodes[path] }
+
+    /// Node count as Apache reports it: the root is stored under two names there.
+    public var nodeCount: Int { nodes.count + 1 }
+
+    public func acl(of node: DataNode) -> [ACL] { aclCache.acls(for: node.acl) }
+
+    public func stat(of node: DataNode) -> Stat { node.clientStat(extendedTypesEnabled: extendedTypesEnabled) }
+
+    /// exists(): the watch is registered even when the node is missing.
+    public func statNode(_ path: String, watcher: (any Watcher)?) throws(KeeperCode) -> Stat {
+        if let watcher { dataWatches.addWatch(path, watcher) }
+        guard let n = nodes[path] else { throw .noNode }
+        return stat(of: n)
+    }
+
+    public func getData(_ path: String, watcher: (any Watcher)?) throws(KeeperCode) -> ([UInt8]?, Stat) {
+        guard let n = nodes[path] else { throw .noNode }
+        if let watcher { dataWatches.addWatch(path, watcher) }
+        return (n.data, stat(of: n))
+    }
+
+    public func getChildren(_ path: String, watcher: (any Watcher)?) throws(KeeperCode) -> ([String], Stat) {
+        guard let n = nodes[path] else { throw .noNode }
+        if let watcher { childWatches.addWatch(path, watcher) }
+        return (Array(n.children), stat(of: n))
+    }
+
+    public func getACL(_ path: String) throws(KeeperCode) -> ([ACL], Stat) {
+        guard let n = nodes[path] else { throw .noNode }
+        return (acl(of: n), stat(of: n))
+    }
+
+    public func getAllChildrenNumber(_ path: String) -> Int {
+        if path == "/" { return nodeCount - 2 }
+        let prefix = path + "/"
+        return nodes.keys.reduce(0) { $0 + ($1.hasPrefix(prefix) ? 1 : 0) }
+    }
+
+    public func getEphemerals(_ sessionId: Int64) -> Set<String> { ephemerals[sessionId] ?? [] }
+
+    public var ephemeralCount: Int { ephemerals.values.reduce(0) { $0 + $1.count } }
+
+    // MARK: watches
+
+    public func addWatch(_ path: String, watcher: any Watcher, mode: AddWatchMode) {
+        let m: WatcherMode = mode == .persistentRecursive ? .persistentRecursive : .persistent
+        dataWatches.addWatch(path, watcher, mode: m)
+        childWatches.addWatch(path, watcher, mode: m)
+    }
+
+    /// Re-registers a reconnecting client's watches, firing at once what it missed.
+    public func setWatches(relativeZxid: Int64, dataWatches dw: [String], existWatches ew: [String], childWatches cw: [String],
+                           persistentWatches pw: [String], persistentRecursiveWatches rw: [String], watcher: any Watcher) {
+        func fire(_ type: EventType, _ path: String) {
+            watcher.process(WatcherEvent(type: type.rawValue, state: KeeperState.syncConnected.rawValue, path: path), acl: nil)
+        }
+        for path in dw {
+            if let n = nodes[path] {
+                if n.stat.mzxid > relativeZxid { fire(.nodeDataChanged, path) } else { dataWatches.addWatch(path, watcher) }
+            } else { fire(.nodeDeleted, path) }
+        }
+        for path in ew {
+            if nodes[path] != nil { fire(.nodeCreated, path) } else { dataWatches.addWatch(path, watcher) }
+        }
+        for path in cw {
+            if let n = nodes[path] {
+                if n.stat.pzxid > relativeZxid { fire(.nodeChildrenChanged, path) } else { childWatches.addWatch(path, watcher) }
+            } else { fire(.nodeDeleted, path) }
+        }
+        for path in pw {
+            childWatches.addWatch(path, watcher, mode: .persistent)
+            dataWatches.addWatch(path, watcher, mode: .persistent)
+        }
+        for path in rw {
+            childWatches.addWatch(path, watcher, mode: .persistentRecursive)
+            dataWatches.addWatch(path, watcher, mode: .persistentRecursive)
+        }
+    }
+
+    public func containsWatcher(_ path: String, type: WatcherType, watcher: any Watcher) -> Bool {
+        switch type {
+        case .children: childWatches.containsWatcher(path, watcher)
+        case .data: dataWatches.containsWatcher(path, watcher)
+        case .any: childWatches.containsWatcher(path, watcher) || dataWatches.containsWatcher(path, watcher)
+        }
+    }
+
+    public func removeWatch(_ path: String, type: WatcherType, watcher: any Watcher) -> Bool {
+        switch type {
+        case .children: return childWatches.removeWatcher(path, watcher)
+        case .data: return dataWatches.removeWatcher(path, watcher)
+        case .any:
+            let c = childWatches.removeWatcher(path, watcher)
+            let d = dataWatches.removeWatcher(path, watcher)
+            return c || d
+        }
+    }
+
+    public func removeCnxn(_ watcher: any Watcher) {
+        dataWatches.removeWatcher(watcher)
+        childWatches.removeWatcher(watcher)
+    }
+
+    // MARK: changes
+
+    /// parentCVersion -1 means "the parent's current stored cversion + 1".
+    public func createNode(_ path: String, data: [UInt8]?, acl: [ACL], ephemeralOwner: Int64,
+                           parentCVersion: Int32, zxid: Int64, time: Int64) throws(KeeperCode) -> DataNode {
+        let parentName = PathUtils.parent(of: path)
+        let childName = PathUtils.name(of: path)
+        guard let parent = nodes[parentName] else { throw .noNode }
+        if parent.children.contains(childName) { throw .nodeExists }
+        var pcv = parentCVersion
+        if pcv == -1 { pcv = parent.stat.cversion &+ 1 }
+        // A replay after a fuzzy snapshot may carry an older cversion; never go back.
+        if pcv > parent.stat.cversion {
+            parent.stat.cversion = pcv
+            parent.stat.pzxid = zxid
+        }
+        var st = StatPersisted()
+        st.czxid = zxid; st.mzxid = zxid; st.pzxid = zxid
+        st.ctime = time; st.mtime = time
+        st.ephemeralOwner = ephemeralOwner
+        let child = DataNode(data: data, acl: aclCache.convert(acl), stat: st)
+        parent.children.insert(childName)
+        nodes[path] = child
+        approximateDataSize += path.utf8.count + (data?.count ?? 0)
+        switch EphemeralType.of(owner: ephemeralOwner, extendedTypesEnabled: extendedTypesEnabled) {
+        case .container: containers.insert(path)
+        case .ttl: ttls.insert(path)
+        case .normal(let s): ephemerals[s, default: []].insert(path)
+        case .void: break
+        }
+        dataWatches.triggerWatch(path, .nodeCreated, acl: acl)
+        childWatches.triggerWatch(parentName, .nodeChildrenChanged, acl: self.acl(of: parent))
+        return child
+    }
+
+    public func deleteNode(_ path: String, zxid: Int64) throws(KeeperCode) {
+        let parentName = PathUtils.parent(of: path)
+        guard let parent = nodes[parentName] else { throw .noNode }
+        // pzxid moves even if the child is already gone (replay after a fuzzy snapshot).
+        parent.children.remove(PathUtils.name(of: path))
+        if zxid > parent.stat.pzxid { parent.stat.pzxid = zxid }
+        guard let node = nodes.removeValue(forKey: path) else { throw .noNode }
+        let nodeACL = acl(of: node)
+        aclCache.release(node.acl)
+        approximateDataSize -= path.utf8.count + (node.data?.count ?? 0)
+        switch EphemeralType.of(owner: node.stat.ephemeralOwner, extendedTypesEnabled: extendedTypesEnabled) {
+        case .container: containers.remove(path)
+        case .ttl: ttls.remove(path)
+        case .normal(let s):
+            ephemerals[s]?.remove(path)
+            if ephemerals[s]?.isEmpty == true { ephemerals[s] = nil }
+        case .void: break
+        }
+        let processed = dataWatches.triggerWatch(path, .nodeDeleted, acl: nodeACL)
+        childWatches.triggerWatch(path, .nodeDeleted, acl: nodeACL, suppress: processed)
+        childWatches.triggerWatch(parentName, .nodeChildrenChanged, acl: acl(of: parent))
+    }
+
+    public func setData(_ path: String, data: [UInt8]?, version: Int32, zxid: Int64, time: Int64) throws(KeeperCode) -> Stat {
+        guard let n = nodes[path] else { throw .noNode }
+        approximateDataSize += (data?.count ?? 0) - (n.data?.count ?? 0)
+        n.data = data
+        n.stat.mtime = time
+        n.stat.mzxid = zxid
+        n.stat.version = version
+        let s = stat(of: n)
+        dataWatches.triggerWatch(path, .nodeDataChanged, acl: acl(of: n))
+        return s
+    }
+
+    public func setACL(_ path: String, acl: [ACL], version: Int32) throws(KeeperCode) -> Stat {
+        guard let n = nodes[path] else { throw .noNode }
+        aclCache.release(n.acl)
+        n.acl = aclCache.convert(acl)
+        n.stat.aversion = version
+        return stat(of: n)
+    }
+
+    /// Deletes a closed session's ephemerals: the txn's list when it has one.
+    public func killSession(_ sessionId: Int64, zxid: Int64, paths: [String]?) {
+        let list = paths ?? Array(ephemerals[sessionId] ?? [])
+        ephemerals[sessionId] = nil
+        for p in list.sorted() {
+            try? deleteNode(p, zxid: zxid)
+        }
+    }
+
+    // MARK: transactions
+
+    public func processTxn(_ hdr: TxnHeader, _ txn: Txn, isSubTxn: Bool = false) -> ProcessTxnResult {
+        var rc = ProcessTxnResult(clientId: hdr.clientId, cxid: hdr.cxid, zxid: hdr.zxid, type: txn.type)
+        do {
+            switch txn {
+            case .create(let c), .create2(let c):
+                rc.path = c.path
+                let n = try createNode(c.path, data: c.data, acl: c.acl, ephemeralOwner: c.ephemeral ? hdr.clientId : 0,
+                                       parentCVersion: c.parentCVersion, zxid: hdr.zxid, time: hdr.time)
+                if case .create2 = txn { rc.stat = stat(of: n) }
+            case .createContainer(let c):
+                rc.path = c.path
+                let n = try createNode(c.path, data: c.data, acl: c.acl, ephemeralOwner: EphemeralType.containerOwner,
+                                       parentCVersion: c.parentCVersion, zxid: hdr.zxid, time: hdr.time)
+                rc.stat = stat(of: n)
+            case .createTTL(let c):
+                rc.path = c.path
+                let n = try createNode(c.path, data: c.data, acl: c.acl, ephemeralOwner: EphemeralType.ttlOwner(c.ttl),
+                                       parentCVersion: c.parentCVersion, zxid: hdr.zxid, time: hdr.time)
+                rc.stat = stat(of: n)
+            case .delete(let p), .deleteContainer(let p):
+                rc.path = p
+                try deleteNode(p, zxid: hdr.zxid)
+            case .setData(let s), .reconfig(let s):
+                rc.path = s.path
+                rc.stat = try setData(s.path, data: s.data, version: s.version, zxid: hdr.zxid, time: hdr.time)
+            case .setACL(let s):
+                rc.path = s.path
+                rc.stat = try setACL(s.path, acl: s.acl, version: s.version)
+            case .closeSession(let paths):
+                killSession(hdr.clientId, zxid: hdr.zxid, paths: paths)
+            case .createSession:
+                break
+            case .error(let e):
+                rc.err = e
+            case .check(let p, _):
+                rc.path = p
+            case .multi(let txns):
+                let failed = txns.contains { if case .error = $0 { true } else { false } }
+                for sub in txns {
+                    // One failed op means none is applied; the others report OK.
+                    let applied: Txn
+                    if failed, case .error = sub { applied = sub } else if failed { applied = .error(0) } else { applied = sub }
+                    let subHdr = TxnHeader(clientId: hdr.clientId, cxid: hdr.cxid, zxid: hdr.zxid, time: hdr.time, type: applied.type)
+                    let subRc = processTxn(subHdr, applied, isSubTxn: true)
+                    rc.multiResult.append(subRc)
+                    if subRc.err != 0 && rc.err == 0 { rc.err = subRc.err }
+                }
+            }
+        } catch {
+            rc.err = error.rawValue
+        }
+        if !isSubTxn && hdr.zxid > lastProcessedZxid { lastProcessedZxid = hdr.zxid }
+        return rc
+    }
+
+    // MARK: container and TTL reaping
+
+    /// Containers that had children and have none now, and TTL nodes past their TTL
+    /// (ContainerManager.getCandidates).
+    public func reapCandidates(now: Int64, maxNeverUsedIntervalMs: Int64 = 0) -> [String] {
+        var out: [String] = []
+        for p in containers.sorted() {
+            guard let n = nodes[p], n.children.isEmpty else { continue }
+            if n.stat.cversion > 0 || (maxNeverUsedIntervalMs > 0 && now - n.stat.mtime > maxNeverUsedIntervalMs) { out.append(p) }
+        }
+        for p in ttls.sorted() {
+            guard let n = nodes[p], n.children.isEmpty else { continue }
+            if case .ttl(let ttl) = EphemeralType.of(owner: n.stat.ephemeralOwner, extendedTypesEnabled: extendedTypesEnabled),
+               now - n.stat.mtime > ttl {
+                out.append(p)
+            }
+        }
+        return out
+    }
+
+    public func setLastProcessedZxid(_ z: Int64) { lastProcessedZxid = z }
+}
