@@ -5,13 +5,15 @@ import PackageDescription
 
 let package = Package(
     name: "zkswiftd",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "zkswiftd", targets: ["zkswiftd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .target(name: "ZKJute", dependencies: [
@@ -22,7 +24,9 @@ let package = Package(
             "ZKJute", "ZKData",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "ZKClient", dependencies: [
             "ZKJute",
@@ -32,6 +36,7 @@ let package = Package(
         .executableTarget(name: "zkswiftd", dependencies: [
             "ZKServer",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ZKJuteTests", dependencies: ["ZKJute"]),
         .testTarget(name: "ZKDataTests", dependencies: ["ZKData"]),

@@ -1,0 +1,51 @@
+// One client request (or a server-internal one: session expiry, container
+// reaping) as it moves down the processor chain, gathering its txn on the way.
+import NIOCore
+import ZKJute
+
+/// Passed from thread to thread through RequestQueue, whose lock orders the
+/// accesses; only the stage holding it reads or writes it.
+public final class Request: @unchecked Sendable {
+    public let cnxn: ServerCnxn?
+    public let sessionId: Int64
+    public let cxid: Int32
+    public let type: Int32
+    /// The request record's bytes, after the RequestHeader.
+    public let body: ByteBuffer
+    public let authInfo: [Id]
+    public let createTime: Int64
+    public var hdr: TxnHeader?
+    public var txn: Txn?
+    /// The KeeperException Prep raised, reported by Final.
+    public var exception: KeeperCode?
+
+    public init(cnxn: ServerCnxn?, sessionId: Int64, cxid: Int32, type: Int32, body: ByteBuffer, authInfo: [Id]) {
+        self.cnxn = cnxn; self.sessionId = sessionId; self.cxid = cxid; self.type = type
+        self.body = body; self.authInfo = authInfo
+        self.createTime = Clock.monotonicMillis()
+    }
+
+    /// Request.isValid as of 3.8.5: top-level `check` is no longer accepted.
+    public static func isValid(_ type: Int32) -> Bool {
+        guard let op = OpCode(rawValue: type) else { return false }
+        switch op {
+        case .notification, .check, .error, .sasl, .auth: return false
+        default: return true
+        }
+    }
+
+    /// Writes take a zxid and go through the txn log; everything else is a read.
+    public var isWrite: Bool {
+        switch OpCode(rawValue: type) {
+        case .create, .create2, .createContainer, .createTTL, .delete, .deleteContainer, .setData, .setACL,
+             .reconfig, .multi, .createSession, .closeSession, .check: true
+        default: false
+        }
+    }
+}
+
+/// A stage of the pipeline (RequestProcessor in Apache ZooKeeper).
+public protocol RequestProcessor: AnyObject, Sendable {
+    func processRequest(_ request: Request)
+    func shutdown()
+}

@@ -1,0 +1,136 @@
+// The per-connection channel handler on the NIO event loop: the first frame
+// must be a ConnectRequest, frames that follow it wait until the session is
+// set up, then every frame goes to ZooKeeperServer.processPacket. Bad input
+// closes this connection with one WARN line and touches nothing else.
+import Foundation
+import Logging
+import NIOCore
+import ZKJute
+
+/// Fired into the pipeline (from any thread) once the connect reply is out.
+struct SessionReady { let valid: Bool }
+
+final class ServerCnxnHandler: ChannelInboundHandler {
+    typealias InboundIn = ZKFrame
+
+    private enum State { case awaitingConnect, connecting, established, closing }
+
+    private let zks: ZooKeeperServer
+    private let factory: NIOServerCnxnFactory
+    private var cnxn: ServerCnxn!
+    private var state = State.awaitingConnect
+    private var pending: [ByteBuffer] = []
+    private let logger = Logger(label: "zkswiftd.NIOServerCnxn")
+
+    init(zks: ZooKeeperServer, factory: NIOServerCnxnFactory) {
+        self.zks = zks
+        self.factory = factory
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        cnxn = ServerCnxn(channel: context.channel, serverStats: zks.serverStats)
+        if !factory.register(cnxn) {
+            logger.warning("Too many connections from \(cnxn.remoteDescription) - max is \(zks.config.maxClientCnxns)")
+            state = .closing
+            context.close(promise: nil)
+            return
+        }
+        // A connection that never completes its handshake is dropped.
+        let timeout = TimeAmount.milliseconds(Int64(zks.config.sessionlessCnxnTimeoutMs))
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: timeout) {
+            let (handler, context) = bound.value
+            guard handler.state == .awaitingConnect else { return }
+            handler.logger.info("Closing connection from \(handler.cnxn.remoteDescription): no connect request within \(timeout.nanoseconds / 1_000_000) ms")
+            handler.state = .closing
+            context.close(promise: nil)
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let cnxn {
+            factory.unregister(cnxn)
+            zks.connectionClosed(cnxn)
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .fourLetterWord(let word, let arg):
+            state = .closing
+            cnxn.isFourLetterWord = true
+            cnxn.packetReceived()
+            let out = FourLetterWords.run(word, arg: arg, zks: zks, factory: factory)
+            var buf = context.channel.allocator.buffer(capacity: out.utf8.count)
+            buf.writeString(out)
+            context.writeAndFlush(NIOAny(buf), promise: nil)
+            cnxn.close(reason: "four letter word")
+        case .frame(let frame):
+            switch state {
+            case .awaitingConnect:
+                cnxn.packetReceived()
+                do {
+                    try zks.processConnectRequest(cnxn, frame)
+                    state = .connecting
+                    context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+                } catch {
+                    logger.warning("Closing connection from \(cnxn.remoteDescription): \(error)")
+                    state = .closing
+                    context.close(promise: nil)
+                }
+            case .connecting:
+                pending.append(frame)
+            case .established:
+                handlePacket(context, frame)
+            case .closing:
+                break
+            }
+        }
+    }
+
+    private func handlePacket(_ context: ChannelHandlerContext, _ frame: ByteBuffer) {
+        cnxn.packetReceived()
+        if !zks.processPacket(cnxn, frame) {
+            state = .closing
+            return
+        }
+        if zks.shouldThrottle {
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            factory.throttle(cnxn)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let ready = event as? SessionReady else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        guard ready.valid, state == .connecting else {
+            state = .closing
+            return
+        }
+        state = .established
+        let queued = pending
+        pending = []
+        for f in queued where state == .established { handlePacket(context, f) }
+        if state == .established && !zks.shouldThrottle {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            context.read()
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let peer = cnxn?.remoteDescription ?? "unknown peer"
+        if error is FrameTooLarge || error is ByteToMessageDecoderError {
+            logger.warning("Closing connection from \(peer): \(error)")
+        } else if let e = error as? IOError, e.errnoCode == ECONNRESET || e.errnoCode == EPIPE {
+            logger.debug("Connection reset by \(peer)")
+        } else {
+            logger.warning("Closing connection from \(peer): \(error)")
+        }
+        state = .closing
+        context.close(promise: nil)
+    }
+}

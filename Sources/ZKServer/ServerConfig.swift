@@ -1,0 +1,135 @@
+// zoo.cfg parsed once into a value that the server is built from. Keys that
+// Apache reads as JVM system properties are accepted with or without their
+// `zookeeper.` prefix; keys we do not implement yet are reported, not fatal.
+import Foundation
+
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public var file: String
+    public var line: Int?
+    public var key: String?
+    public var value: String?
+    public var reason: String
+
+    public var description: String {
+        var s = file
+        if let line { s += ":\(line)" }
+        if let key { s += ": \(key)=\(value ?? "")" }
+        return s + ": " + reason
+    }
+}
+
+public struct ServerConfig: Sendable {
+    public var configPath: String = ""
+    public var tickTime: Int = 2000
+    public var dataDir: String = ""
+    public var dataLogDir: String = ""
+    public var clientPort: Int = 2181
+    public var clientPortAddress: String? = nil
+    public var maxClientCnxns: Int = 60
+    public var minSessionTimeout: Int = -1
+    public var maxSessionTimeout: Int = -1
+    public var globalOutstandingLimit: Int = 1000
+    public var juteMaxBuffer: Int = 0xfffff
+    public var fourLetterWordWhitelist: Set<String> = ["srvr"]
+    public var superDigest: String? = nil
+    public var extendedTypesEnabled: Bool = false
+    public var containerCheckIntervalMs: Int = 60000
+    public var containerMaxPerMinute: Int = 10000
+    public var containerMaxNeverUsedIntervalMs: Int = 0
+    public var readOnlyModeEnabled: Bool = false
+    public var sessionlessCnxnTimeoutMs: Int = 10000
+    public var closeSessionTxnEnabled: Bool = true
+    public var skipACL: Bool = false
+    /// Keys accepted but without effect yet, with their lines, for one log line each.
+    public var ignored: [PropertyEntry] = []
+
+    public init() {}
+
+    public var effectiveMinSessionTimeout: Int { minSessionTimeout == -1 ? tickTime * 2 : minSessionTimeout }
+    public var effectiveMaxSessionTimeout: Int { maxSessionTimeout == -1 ? tickTime * 20 : maxSessionTimeout }
+
+    public static func load(path: String) throws(ConfigError) -> ServerConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, reason: "cannot read the configuration file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, reason: "the configuration file is not UTF-8 text")
+        }
+        var c = try parse(text, file: path)
+        c.configPath = path
+        return c
+    }
+
+    /// Keys are matched without a leading `zookeeper.`, as Apache reads both forms.
+    static func canonicalKey(_ key: String) -> String {
+        key.hasPrefix("zookeeper.") ? String(key.dropFirst("zookeeper.".count)) : key
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> ServerConfig {
+        var c = ServerConfig()
+        var sawDataDir = false, sawClientPort = false
+        for e in JavaProperties.parse(text) {
+            func fail(_ reason: String) -> ConfigError { ConfigError(file: file, line: e.line, key: e.key, value: e.value, reason: reason) }
+            func int(_ range: ClosedRange<Int> = Int.min...Int.max) throws(ConfigError) -> Int {
+                guard let v = Int(e.value) else { throw fail("not an integer") }
+                guard range.contains(v) else { throw fail("must be between \(range.lowerBound) and \(range.upperBound)") }
+                return v
+            }
+            func bool() throws(ConfigError) -> Bool {
+                switch e.value.lowercased() {
+                case "true", "yes": return true
+                case "false", "no": return false
+                default: throw fail("must be true or false")
+                }
+            }
+            switch canonicalKey(e.key) {
+            case "tickTime": c.tickTime = try int(1...Int(Int32.max))
+            case "dataDir":
+                guard !e.value.isEmpty else { throw fail("must name a directory") }
+                c.dataDir = e.value; sawDataDir = true
+            case "dataLogDir":
+                guard !e.value.isEmpty else { throw fail("must name a directory") }
+                c.dataLogDir = e.value
+            case "clientPort": c.clientPort = try int(0...65535); sawClientPort = true
+            case "clientPortAddress":
+                guard !e.value.isEmpty else { throw fail("must be an address") }
+                c.clientPortAddress = e.value
+            case "maxClientCnxns": c.maxClientCnxns = try int(0...Int(Int32.max))
+            case "minSessionTimeout": c.minSessionTimeout = try int(-1...Int(Int32.max))
+            case "maxSessionTimeout": c.maxSessionTimeout = try int(-1...Int(Int32.max))
+            case "globalOutstandingLimit": c.globalOutstandingLimit = try int(1...Int(Int32.max))
+            case "jute.maxbuffer": c.juteMaxBuffer = try int(1...Int(Int32.max))
+            case "4lw.commands.whitelist":
+                c.fourLetterWordWhitelist = Set(e.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            case "DigestAuthenticationProvider.superDigest":
+                guard e.value.split(separator: ":", omittingEmptySubsequences: false).count == 2 else {
+                    throw fail("must be user:base64-sha1-digest")
+                }
+                c.superDigest = e.value
+            case "extendedTypesEnabled": c.extendedTypesEnabled = try bool()
+            case "znode.container.checkIntervalMs": c.containerCheckIntervalMs = try int(1...Int(Int32.max))
+            case "znode.container.maxPerMinute": c.containerMaxPerMinute = try int(1...Int(Int32.max))
+            case "znode.container.maxNeverUsedIntervalMs": c.containerMaxNeverUsedIntervalMs = try int(0...Int(Int64.max))
+            case "readonlymode.enabled": c.readOnlyModeEnabled = try bool()
+            case "nio.sessionlessCnxnTimeout": c.sessionlessCnxnTimeoutMs = try int(1...Int(Int32.max))
+            case "closeSessionTxn.enabled": c.closeSessionTxnEnabled = try bool()
+            case "skipACL": c.skipACL = try bool()
+            default:
+                if e.key.hasPrefix("server.") || e.key.hasPrefix("group.") || e.key.hasPrefix("weight.") {
+                    throw fail("ensemble configuration is not supported by this version of zkswiftd; remove server.N lines to run standalone")
+                }
+                c.ignored.append(e)
+            }
+        }
+        guard sawDataDir else { throw ConfigError(file: file, key: "dataDir", reason: "dataDir is not set") }
+        guard sawClientPort else { throw ConfigError(file: file, key: "clientPort", reason: "clientPort is not set") }
+        if c.dataLogDir.isEmpty { c.dataLogDir = c.dataDir }
+        if c.readOnlyModeEnabled { c.fourLetterWordWhitelist.insert("isro") }
+        c.fourLetterWordWhitelist.insert("srvr")
+        if c.effectiveMinSessionTimeout > c.effectiveMaxSessionTimeout {
+            throw ConfigError(file: file, key: "minSessionTimeout", value: String(c.effectiveMinSessionTimeout),
+                              reason: "minSessionTimeout must not be larger than maxSessionTimeout (\(c.effectiveMaxSessionTimeout))")
+        }
+        return c
+    }
+}

@@ -1,0 +1,42 @@
+// Server-wide counters reported by srvr/stat/mntr: packets in and out and
+// request latency (ServerStats in Apache ZooKeeper).
+import Synchronization
+
+public final class ServerStats: Sendable {
+    private struct Counters {
+        var packetsReceived: Int64 = 0
+        var packetsSent: Int64 = 0
+        var minLatency: Int64 = Int64.max
+        var maxLatency: Int64 = 0
+        var totalLatency: Int64 = 0
+        var count: Int64 = 0
+    }
+    private let counters = Mutex(Counters())
+
+    public init() {}
+
+    public func packetReceived() { counters.withLock { $0.packetsReceived += 1 } }
+    public func packetSent() { counters.withLock { $0.packetsSent += 1 } }
+
+    public func updateLatency(_ ms: Int64) {
+        counters.withLock {
+            $0.totalLatency += ms
+            $0.count += 1
+            $0.minLatency = min($0.minLatency, ms)
+            $0.maxLatency = max($0.maxLatency, ms)
+        }
+    }
+
+    public var packetsReceived: Int64 { counters.withLock { $0.packetsReceived } }
+    public var packetsSent: Int64 { counters.withLock { $0.packetsSent } }
+    public var minLatency: Int64 { counters.withLock { $0.minLatency == Int64.max ? 0 : $0.minLatency } }
+    public var maxLatency: Int64 { counters.withLock { $0.maxLatency } }
+    /// Rounded to 4 decimals, as Apache prints it.
+    public var avgLatency: Double {
+        counters.withLock { $0.count == 0 ? 0 : (Double($0.totalLatency) / Double($0.count) * 10000).rounded() / 10000 }
+    }
+
+    public func reset() {
+        counters.withLock { $0 = Counters() }
+    }
+}

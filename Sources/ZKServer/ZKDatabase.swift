@@ -1,0 +1,25 @@
+// The server's in-memory database: the DataTree behind one lock, shared by
+// PrepRequestProcessor (reads what the tree holds), FinalRequestProcessor
+// (applies txns, serves reads) and the four-letter words.
+import NIOConcurrencyHelpers
+import ZKData
+import ZKJute
+
+public final class ZKDatabase: @unchecked Sendable {
+    // `tree` is guarded by `lock`
+    private let lock = NIOLock()
+    private let tree: DataTree
+
+    public init(extendedTypesEnabled: Bool) {
+        tree = DataTree(extendedTypesEnabled: extendedTypesEnabled)
+    }
+
+    public func withTree<T, E: Error>(_ body: (DataTree) throws(E) -> T) throws(E) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(tree)
+    }
+
+    public var lastProcessedZxid: Int64 { withTree { $0.lastProcessedZxid } }
+    public var nodeCount: Int { withTree { $0.nodeCount } }
+}

@@ -1,0 +1,83 @@
+// The daemon's entry point: `zkswiftd PATH/zoo.cfg`. Reads the configuration
+// once, starts the standalone server and its client port, and stops on
+// SIGTERM/SIGINT. A bad configuration is one line on stderr and exit status 2.
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import ZKServer
+
+@main
+struct ZKSwiftd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zkswiftd",
+        abstract: "A ZooKeeper 3.8 compatible server.",
+        discussion: """
+        Reads an Apache ZooKeeper style zoo.cfg and serves ZooKeeper clients on its clientPort.
+        The log goes to stderr; set ZKSWIFTD_LOG_LEVEL (trace, debug, info, notice, warning, error) to change its level.
+        """,
+        version: Version.full)
+
+    @Argument(help: "Path of the zoo.cfg configuration file.")
+    var configFile: String
+
+    func run() throws {
+        let level = ProcessInfo.processInfo.environment["ZKSWIFTD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "zkswiftd")
+
+        let config: ServerConfig
+        do {
+            config = try ServerConfig.load(path: configFile)
+        } catch {
+            FileHandle.standardError.write(Data("zkswiftd: invalid configuration: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        for e in config.ignored {
+            logger.notice("\(config.configPath):\(e.line): \(e.key) is not implemented by zkswiftd yet; ignored")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: (config.dataDir as NSString).appendingPathComponent("version-2"),
+                                                    withIntermediateDirectories: true)
+            if config.dataLogDir != config.dataDir {
+                try FileManager.default.createDirectory(atPath: (config.dataLogDir as NSString).appendingPathComponent("version-2"),
+                                                        withIntermediateDirectories: true)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("zkswiftd: cannot create data directory \(config.dataDir): \(error.localizedDescription)\n".utf8))
+            throw ExitCode(1)
+        }
+
+        let zks = ZooKeeperServer(config: config)
+        zks.startup()
+        let factory = NIOServerCnxnFactory(zks: zks)
+        let host = config.clientPortAddress ?? "0.0.0.0"
+        do {
+            try factory.start(host: host, port: config.clientPort)
+        } catch {
+            FileHandle.standardError.write(Data("zkswiftd: cannot listen on \(host):\(config.clientPort): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        logger.info("zkswiftd \(Version.full) serving clients on \(host):\(config.clientPort) (standalone, dataDir \(config.dataDir))")
+
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+            src.setEventHandler {
+                logger.info("Received signal \(sig); shutting down")
+                factory.shutdown()
+                zks.shutdown()
+                Foundation.exit(0)
+            }
+            src.resume()
+            signalSources.append(src)
+        }
+        dispatchMain()
+    }
+}
+
+nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []
