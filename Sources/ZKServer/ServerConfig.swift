@@ -13,7 +13,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         var s = file
         if let line { s += ":\(line)" }
-        if let key { s += ": \(key)=\(value ?? "")" }
+        if let key, line != nil || value != nil { s += ": \(key)=\(value ?? "")" }
         return s + ": " + reason
     }
 }

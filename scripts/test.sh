@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test: Swift unit and integration tests, then the kazoo
+# compatibility and differential tests against zkswiftd and Apache ZooKeeper
+# 3.8.0. Installs what a fresh Debian 12 lacks (Apache ZooKeeper from apt,
+# kazoo and pytest from PyPI) first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need_apt=()
+dpkg -s zookeeper >/dev/null 2>&1 || need_apt+=(zookeeper)
+command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing ${need_apt[*]} (apt)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+python3 -c 'import kazoo, pytest; assert kazoo.version.__version__ == "2.11.0"' 2>/dev/null || {
+  echo "== installing kazoo 2.11.0 and pytest (pip)"
+  python3 -m pip install -q --disable-pip-version-check "kazoo==2.11.0" pytest
+}
+
+echo "== swift build"
+swift build --build-tests
+export ZKSWIFTD_BIN="$PWD/.build/debug/zkswiftd"
+
+echo "== swift test (unit and integration)"
+swift test --skip-build
+
+echo "== pytest Tests/compat (kazoo, differential against Apache ZooKeeper 3.8.0, zkCli.sh)"
+python3 -m pytest -q -p no:cacheprovider Tests/compat
