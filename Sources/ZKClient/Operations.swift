@@ -19,17 +19,17 @@ extension ZooKeeperClient {
     /// Escape hatch: any opcode with any body. Returns the header whatever its
     /// err; throws only when there is no reply (connectionLoss, sessionExpired).
     public func send(opcode: Int32, body: ByteBuffer? = nil) async throws -> (ReplyHeader, ByteBuffer) {
-        try await submit(opcode: opcode, body: body).get()
+        try await enqueue(opcode: opcode, body: body, watch: nil).get()
     }
 
     /// Like `send`, but returns once the request is queued for writing, so that
     /// one task can put many requests on the wire before awaiting any reply.
     public func submit(opcode: Int32, body: ByteBuffer? = nil) -> PendingReply {
-        PendingReply(future: submit(opcode: opcode, body: body, watch: nil))
+        PendingReply(future: enqueue(opcode: opcode, body: body, watch: nil))
     }
 
     private func call(_ opcode: OpCode, _ record: (any JuteRecord)?, watch: WatchRegistration? = nil) async throws -> ByteBuffer {
-        let reply = try await submit(opcode: opcode.rawValue, body: record.map { $0.serialized() }, watch: watch).get()
+        let reply = try await enqueue(opcode: opcode.rawValue, body: record.map { $0.serialized() }, watch: watch).get()
         guard reply.header.err == KeeperCode.ok.rawValue else {
             throw KeeperCode(rawValue: reply.header.err) ?? .systemError
         }
@@ -46,10 +46,10 @@ extension ZooKeeperClient {
     @discardableResult
     public func create(_ path: String, data: [UInt8]? = [], acl: [ACL] = ACL.openACLUnsafe,
                        mode: CreateMode = .persistent) async throws -> String {
-        let request = CreateRequest(path: path, data: data, acl: acl, flags: mode.rawValue)
         if mode == .container {
             return try await createContainer(path, data: data, acl: acl).path
         }
+        let request = CreateRequest(path: path, data: data, acl: acl, flags: mode.rawValue)
         return try decode(CreateResponse.self, try await call(.create, request)).path
     }
 

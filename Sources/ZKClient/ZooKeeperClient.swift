@@ -41,6 +41,8 @@ public final class ZooKeeperClient: Sendable {
     /// hosts in turn for up to the session timeout. With `session`, resumes that
     /// session instead of creating one; a server that no longer knows it (or a
     /// wrong password) makes this throw `KeeperCode.sessionExpired`.
+    /// `onEvent` sees the same events as `events`, called on the client's event
+    /// loop: it must not block.
     public static func connect(
         hosts: [(String, Int)],
         sessionTimeout: Int32 = 30000,
@@ -93,7 +95,7 @@ public final class ZooKeeperClient: Sendable {
 
     /// Sends now if connected, queues until the handshake if connecting, and
     /// fails at once otherwise. The reply's err is not interpreted here.
-    func submit(opcode: Int32, body: ByteBuffer?, watch: WatchRegistration? = nil) -> EventLoopFuture<Reply> {
+    func enqueue(opcode: Int32, body: ByteBuffer?, watch: WatchRegistration?) -> EventLoopFuture<Reply> {
         let promise = eventLoop.makePromise(of: Reply.self)
         let refusal: KeeperCode? = state.withLockedValue { s in
             switch s.phase {

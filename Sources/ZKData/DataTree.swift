@@ -35,18 +35,19 @@ public final class DataTree {
     public init(extendedTypesEnabled: Bool = false) {
         self.extendedTypesEnabled = extendedTypesEnabled
         let open = aclCache.convert(ACL.openACLUnsafe)
-        nodes["/"] = DataNode(data: nil, acl: open, stat: StatPersisted(), children: ["zookeeper"])
-        nodes[Self.zookeeperPath] = DataNode(data: nil, acl: open, stat: StatPersisted(), children: ["quota", "config"])
-        nodes[Self.quotaPath] = DataNode(data: nil, acl: open, stat: StatPersisted())
+        nodes["/"] = DataNode(data: [], acl: open, stat: StatPersisted(), children: ["zookeeper"])
+        nodes[Self.zookeeperPath] = DataNode(data: [], acl: open, stat: StatPersisted(), children: ["quota", "config"])
+        nodes[Self.quotaPath] = DataNode(data: [], acl: open, stat: StatPersisted())
         var configStat = StatPersisted()
         configStat.aversion = -1
-        nodes[Self.configPath] = DataNode(data: nil, acl: aclCache.convert(ACL.readACLUnsafe), stat: configStat)
+        nodes[Self.configPath] = DataNode(data: [], acl: aclCache.convert(ACL.readACLUnsafe), stat: configStat)
         approximateDataSize = nodes.keys.reduce(0) { $0 + $1.utf8.count }
     }
 
     // MARK: reads
 
-    public func getNode(_ path: String) -> DataNode? { nodes[path] }
+    /// Apache also keeps the root under the empty path, so "" reads as "/".
+    public func getNode(_ path: String) -> DataNode? { nodes[path.isEmpty ? "/" : path] }
 
     /// Node count as Apache reports it: the root is stored under two names there.
     public var nodeCount: Int { nodes.count + 1 }
@@ -58,24 +59,24 @@ public final class DataTree {
     /// exists(): the watch is registered even when the node is missing.
     public func statNode(_ path: String, watcher: (any Watcher)?) throws(KeeperCode) -> Stat {
         if let watcher { dataWatches.addWatch(path, watcher) }
-        guard let n = nodes[path] else { throw .noNode }
+        guard let n = getNode(path) else { throw .noNode }
         return stat(of: n)
     }
 
     public func getData(_ path: String, watcher: (any Watcher)?) throws(KeeperCode) -> ([UInt8]?, Stat) {
-        guard let n = nodes[path] else { throw .noNode }
+        guard let n = getNode(path) else { throw .noNode }
         if let watcher { dataWatches.addWatch(path, watcher) }
         return (n.data, stat(of: n))
     }
 
     public func getChildren(_ path: String, watcher: (any Watcher)?) throws(KeeperCode) -> ([String], Stat) {
-        guard let n = nodes[path] else { throw .noNode }
+        guard let n = getNode(path) else { throw .noNode }
         if let watcher { childWatches.addWatch(path, watcher) }
         return (Array(n.children), stat(of: n))
     }
 
     public func getACL(_ path: String) throws(KeeperCode) -> ([ACL], Stat) {
-        guard let n = nodes[path] else { throw .noNode }
+        guard let n = getNode(path) else { throw .noNode }
         return (acl(of: n), stat(of: n))
     }
 
@@ -229,10 +230,12 @@ public final class DataTree {
     }
 
     /// Deletes a closed session's ephemerals: the txn's list when it has one.
+    /// Deletes a closed session's ephemerals: the txn's list first, in its
+    /// order, then any the session still owns here (DataTree.killSession).
     public func killSession(_ sessionId: Int64, zxid: Int64, paths: [String]?) {
-        let list = paths ?? Array(ephemerals[sessionId] ?? [])
-        ephemerals[sessionId] = nil
-        for p in list.sorted() {
+        let local = ephemerals.removeValue(forKey: sessionId) ?? []
+        let list = paths.map { $0 + local.subtracting($0).sorted() } ?? local.sorted()
+        for p in list {
             try? deleteNode(p, zxid: zxid)
         }
     }
@@ -277,10 +280,19 @@ public final class DataTree {
                 rc.path = p
             case .multi(let txns):
                 let failed = txns.contains { if case .error = $0 { true } else { false } }
+                var postFailed = false
                 for sub in txns {
-                    // One failed op means none is applied; the others report OK.
+                    // One failed op means none is applied: ops before it report OK,
+                    // ops after it RUNTIMEINCONSISTENCY.
                     let applied: Txn
-                    if failed, case .error = sub { applied = sub } else if failed { applied = .error(0) } else { applied = sub }
+                    if case .error = sub {
+                        postFailed = true
+                        applied = sub
+                    } else if failed {
+                        applied = .error(postFailed ? KeeperCode.runtimeInconsistency.rawValue : 0)
+                    } else {
+                        applied = sub
+                    }
                     let subHdr = TxnHeader(clientId: hdr.clientId, cxid: hdr.cxid, zxid: hdr.zxid, time: hdr.time, type: applied.type)
                     let subRc = processTxn(subHdr, applied, isSubTxn: true)
                     rc.multiResult.append(subRc)
@@ -289,6 +301,19 @@ public final class DataTree {
             }
         } catch {
             rc.err = error.rawValue
+        }
+        // Replaying a create after a fuzzy snapshot that already holds the node
+        // must still bring the parent's cversion and pzxid forward.
+        if case .create(let c) = txn, rc.err == KeeperCode.nodeExists.rawValue {
+            if let parent = nodes[PathUtils.parent(of: c.path)] {
+                let pcv = c.parentCVersion == -1 ? parent.stat.cversion &+ 1 : c.parentCVersion
+                if pcv > parent.stat.cversion {
+                    parent.stat.cversion = pcv
+                    parent.stat.pzxid = hdr.zxid
+                }
+            } else {
+                rc.err = KeeperCode.noNode.rawValue
+            }
         }
         if !isSubTxn && hdr.zxid > lastProcessedZxid { lastProcessedZxid = hdr.zxid }
         return rc

@@ -17,7 +17,8 @@ public enum PathUtils {
         for scalar in path.unicodeScalars.dropFirst() {
             let v = scalar.value
             if v == 0 { return "null character not allowed" }
-            if (v > 0 && v <= 0x1f) || (v >= 0x7f && v <= 0x9f) || (v >= 0xd800 && v <= 0xf8ff) || (v >= 0xfff0 && v <= 0xffff) {
+            // Java checks UTF-16 units: characters beyond the BMP are surrogate pairs, which are invalid.
+            if (v > 0 && v <= 0x1f) || (v >= 0x7f && v <= 0x9f) || (v >= 0xd800 && v <= 0xf8ff) || (v >= 0xfff0 && v <= 0xffff) || v > 0xffff {
                 return "invalid character"
             }
             if scalar == "/" {

@@ -74,11 +74,27 @@ extension ByteBuffer {
     @inlinable public mutating func writeJuteLong(_ v: Int64) { writeInteger(v) }
     @inlinable public mutating func writeJuteBool(_ v: Bool) { writeInteger(v ? UInt8(1) : UInt8(0)) }
 
+    /// Java encodes each UTF-16 unit on its own (CESU-8), so characters beyond
+    /// the BMP become two 3-byte sequences; for everything else that is UTF-8.
     public mutating func writeJuteString(_ s: String?) {
         guard let s else { writeInteger(Int32(-1)); return }
         let lenIndex = writerIndex
         writeInteger(Int32(0))
-        let n = writeString(s)
+        var n = 0
+        if s.unicodeScalars.allSatisfy({ $0.value <= 0xffff }) {
+            n = writeString(s)
+        } else {
+            for u in s.utf16 {
+                if u < 0x80 {
+                    n += writeInteger(UInt8(u))
+                } else if u < 0x800 {
+                    n += writeInteger(UInt8(0xc0 | (u >> 6))) + writeInteger(UInt8(0x80 | (u & 0x3f)))
+                } else {
+                    n += writeInteger(UInt8(0xe0 | (u >> 12))) + writeInteger(UInt8(0x80 | ((u >> 6) & 0x3f)))
+                        + writeInteger(UInt8(0x80 | (u & 0x3f)))
+                }
+            }
+        }
         setInteger(Int32(n), at: lenIndex)
     }
 

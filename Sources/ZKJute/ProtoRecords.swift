@@ -112,9 +112,9 @@ public struct SetWatches: JuteRecord, Equatable {
     }
     public init(from b: inout ByteBuffer) throws(JuteError) {
         relativeZxid = try b.readJuteLong()
-        dataWatches = try b.readJuteStringVector() ?? []
-        existWatches = try b.readJuteStringVector() ?? []
-        childWatches = try b.readJuteStringVector() ?? []
+        dataWatches = try b.readWatchList()
+        existWatches = try b.readWatchList()
+        childWatches = try b.readWatchList()
     }
     public func write(to b: inout ByteBuffer) {
         b.writeJuteLong(relativeZxid)
@@ -137,11 +137,11 @@ public struct SetWatches2: JuteRecord, Equatable {
     }
     public init(from b: inout ByteBuffer) throws(JuteError) {
         relativeZxid = try b.readJuteLong()
-        dataWatches = try b.readJuteStringVector() ?? []
-        existWatches = try b.readJuteStringVector() ?? []
-        childWatches = try b.readJuteStringVector() ?? []
-        persistentWatches = try b.readJuteStringVector() ?? []
-        persistentRecursiveWatches = try b.readJuteStringVector() ?? []
+        dataWatches = try b.readWatchList()
+        existWatches = try b.readWatchList()
+        childWatches = try b.readWatchList()
+        persistentWatches = try b.readWatchList()
+        persistentRecursiveWatches = try b.readWatchList()
     }
     public func write(to b: inout ByteBuffer) {
         b.writeJuteLong(relativeZxid)
@@ -356,4 +356,13 @@ public struct SASLRecord: JuteRecord, Equatable {
     public init(token: [UInt8]?) { self.token = token }
     public init(from b: inout ByteBuffer) throws(JuteError) { token = try b.readJuteBuffer() }
     public func write(to b: inout ByteBuffer) { b.writeJuteBuffer(token) }
+}
+
+extension ByteBuffer {
+    /// setWatches lists must be present: Apache fails a null list with
+    /// MARSHALLINGERROR when it walks it, so a null list is a bad record here.
+    mutating func readWatchList() throws(JuteError) -> [String] {
+        guard let v = try readJuteStringVector() else { throw .invalid("null watch list in setWatches") }
+        return v
+    }
 }

@@ -245,11 +245,19 @@ public enum FourLetterWords {
         for (sid, paths) in ephemerals.sorted(by: { $0.key < $1.key }) {
             out += "\(hex(sid)):\n" + paths.sorted().map { "\t\($0)\n" }.joined()
         }
-        let cnxns = factory.connections().filter { $0.sessionId != 0 }
-        out += "Connections dump:\nConnections Sets (\(cnxns.isEmpty ? 0 : 1))/(\(cnxns.count)):\n"
-        if !cnxns.isEmpty {
-            out += "\(cnxns.count) expire at \(javaDate(monotonic: Clock.monotonicMillis())):\n"
-            out += cnxns.map { "\tip: \($0.remoteDescription) sessionId: \(hex($0.sessionId))\n" }.joined()
+        // Apache's connection expiry queue: buckets of sessionlessCnxnTimeout,
+        // each connection due its session timeout after its last packet.
+        let width = Int64(zks.config.sessionlessCnxnTimeoutMs)
+        var byExpiry: [Int64: [ServerCnxn]] = [:]
+        let cnxns = factory.connections()
+        for c in cnxns {
+            let due = ((c.stats.lastActivity + Int64(c.sessionTimeout)) / width + 1) * width
+            byExpiry[due, default: []].append(c)
+        }
+        out += "Connections dump:\nConnections Sets (\(byExpiry.count))/(\(cnxns.count)):\n"
+        for (t, list) in byExpiry.sorted(by: { $0.key < $1.key }) {
+            out += "\(list.count) expire at \(javaDate(monotonic: t)):\n"
+            out += list.map { "\tip: \($0.remoteDescription) sessionId: \(hex($0.sessionId))\n" }.joined()
         }
         return out
     }

@@ -78,8 +78,12 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
         var body = r.body
         let multi = try MultiRequest(from: &body)
         if multi.ops.contains(where: { $0.isRead }) { throw JuteError.invalid("read op in multi") }
+        // As MultiOperationRecord parses them (3.8.2+): unknown flags, or TTL
+        // flags on a create that carries no TTL, fail the whole multi.
         for op in multi.ops {
-            if case .create(let c, _) = op, CreateMode(rawValue: c.flags) == nil { throw JuteError.invalid("invalid flag \(c.flags) for create mode") }
+            guard case .create(let c, _) = op else { continue }
+            guard let mode = CreateMode(rawValue: c.flags) else { throw JuteError.invalid("invalid flag \(c.flags) for create mode") }
+            if mode.isTTL { throw JuteError.invalid("TTL create mode without a TTL in multi") }
         }
         // Remember each touched path's record so a failure can undo what the multi added.
         let pending: [String: ChangeRecord] = changes.withLock {
@@ -181,7 +185,10 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
             let req: CreateTTLRequest
             switch subOp {
             case .create(let c, _)?: req = CreateTTLRequest(path: c.path, data: c.data, acl: c.acl, flags: c.flags, ttl: -1)
-            case .createTTL(let c)?: req = c
+            case .createTTL(let c)?:
+                // A createTTL op without TTL flags is an ordinary create (Op.create).
+                let isTTL = CreateMode(rawValue: c.flags)?.isTTL ?? false
+                req = isTTL ? c : CreateTTLRequest(path: c.path, data: c.data, acl: c.acl, flags: c.flags, ttl: -1)
             default:
                 if type == OpCode.createTTL.rawValue {
                     req = try CreateTTLRequest(from: &body)

@@ -23,6 +23,8 @@ public final class ServerCnxn: Watcher, @unchecked Sendable {
         public var lastZxid: Int64 = -1
         public var lastResponseTime: Int64 = 0
         public var lastLatency: Int64 = 0
+        /// Monotonic ms of the last packet in (connection expiry, `dump`).
+        public var lastActivity: Int64 = Clock.monotonicMillis()
         public var minLatency: Int64 = Int64.max
         public var maxLatency: Int64 = 0
         public var totalLatency: Int64 = 0
@@ -69,7 +71,10 @@ public final class ServerCnxn: Watcher, @unchecked Sendable {
     }
 
     func packetReceived() {
-        lock.withLock { _stats.received += 1 }
+        lock.withLock {
+            _stats.received += 1
+            _stats.lastActivity = Clock.monotonicMillis()
+        }
         serverStats.packetReceived()
     }
 

@@ -71,10 +71,12 @@ final class ServerCnxnHandler: ChannelInboundHandler {
             switch state {
             case .awaitingConnect:
                 cnxn.packetReceived()
+                // No more frames until the session is settled; SessionReady may
+                // arrive before processConnectRequest even returns.
+                state = .connecting
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
                 do {
                     try zks.processConnectRequest(cnxn, frame)
-                    state = .connecting
-                    context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
                 } catch {
                     logger.warning("Closing connection from \(cnxn.remoteDescription): \(error)")
                     state = .closing

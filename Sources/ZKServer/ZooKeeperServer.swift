@@ -167,21 +167,24 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
     private func processAuth(_ cnxn: ServerCnxn, _ h: RequestHeader, _ body: ByteBuffer) -> Bool {
         var b = body
         var ok = false
-        var scheme = "?"
-        if let p = try? AuthPacket(from: &b) {
-            scheme = p.scheme
-            switch p.scheme {
-            case "digest":
-                let digest = AuthScheme.digest(String(decoding: p.auth ?? [], as: UTF8.self))
-                if let sd = config.superDigest, sd == digest { cnxn.addAuthInfo(Id(scheme: "super", id: "")) }
-                cnxn.addAuthInfo(Id(scheme: "digest", id: digest))
-                ok = true
-            case "ip":
-                cnxn.addAuthInfo(Id(scheme: "ip", id: cnxn.remoteIP))
-                ok = true
-            default:
-                ok = false
-            }
+        guard let p = try? AuthPacket(from: &b) else {
+            // A record that does not parse is a broken client: close, no reply.
+            logger.warning("Closing connection from \(cnxn.remoteDescription): malformed auth packet")
+            cnxn.close(reason: "bad auth packet")
+            return false
+        }
+        let scheme = p.scheme
+        switch scheme {
+        case "digest":
+            let digest = AuthScheme.digest(String(decoding: p.auth ?? [], as: UTF8.self))
+            if let sd = config.superDigest, sd == digest { cnxn.addAuthInfo(Id(scheme: "super", id: "")) }
+            cnxn.addAuthInfo(Id(scheme: "digest", id: digest))
+            ok = true
+        case "ip":
+            cnxn.addAuthInfo(Id(scheme: "ip", id: cnxn.remoteIP))
+            ok = true
+        default:
+            ok = false
         }
         if ok {
             logger.debug("Session 0x\(String(cnxn.sessionId, radix: 16)): auth success for scheme \(scheme) and address \(cnxn.remoteDescription)")
