@@ -101,13 +101,16 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}:\n{self.read_log()}")
             try:
-                if four_letter(self.port, "ruok", timeout=1.0) == "imok":
+                # Not ruok: it answers before the server serves requests (new
+                # sessions are refused until then) and may be left out of the
+                # 4lw whitelist. srvr is always allowed and says when it serves.
+                if four_letter(self.port, "srvr", timeout=1.0).startswith("Zookeeper version"):
                     return self
             except OSError:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"{self.kind} did not answer ruok within {timeout}s:\n{self.read_log()}")
+        raise RuntimeError(f"{self.kind} did not answer srvr within {timeout}s:\n{self.read_log()}")
 
     def env(self):
         return dict(os.environ)
