@@ -32,6 +32,7 @@ let package = Package(
             "ZKJute",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .executableTarget(name: "zkswiftd", dependencies: [
             "ZKServer",
