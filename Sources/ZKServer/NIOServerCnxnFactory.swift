@@ -97,10 +97,7 @@ public final class NIOServerCnxnFactory: @unchecked Sendable {
     /// Resumes reading on every throttled connection once the backlog has drained.
     func unthrottleAll() {
         let list: [ServerCnxn] = lock.withLock { let l = throttled; throttled = []; return l }
-        for c in list {
-            let ch = c.channel
-            ch.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in ch.read() }
-        }
+        for c in list { c.channel.pipeline.fireUserInboundEventTriggered(Unthrottle()) }
     }
 
     public var hasThrottled: Bool { lock.withLock { !throttled.isEmpty } }

@@ -60,7 +60,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
             }
             r.exception = e
         } catch {
-            logger.warning("Failed to process request type \(r.type) of session 0x\(String(r.sessionId, radix: 16)): \(error)")
+            logger.warning("Failed to process request type \(r.type) from \(r.cnxn?.remoteDescription ?? "server") session 0x\(String(r.sessionId, radix: 16)): \(error)")
             if r.hdr != nil {
                 r.hdr!.type = OpCode.error.rawValue
                 r.txn = .error(KeeperCode.marshallingError.rawValue)
@@ -154,7 +154,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
 
     private func validatePath(_ path: String, _ r: Request) throws(KeeperCode) {
         if let reason = PathUtils.invalidReason(path) {
-            logger.info("Invalid path \(path) with session 0x\(String(r.sessionId, radix: 16)), reason: \(reason)")
+            logger.warning("Invalid path \(path) from \(r.cnxn?.remoteDescription ?? "server") session 0x\(String(r.sessionId, radix: 16)): \(reason)")
             throw .badArguments
         }
     }
@@ -199,6 +199,10 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
             }
             try prepCreate(type, zxid: zxid, time: time, r, req)
         case .deleteContainer:
+            // Only the server's ContainerManager may send this. Apache reads the
+            // path from the whole packet, header included, so a client's request
+            // always fails the path check.
+            if r.cnxn != nil { throw KeeperCode.badArguments }
             let path = String(decoding: body.readableBytesView, as: UTF8.self)
             let parentPath = try parentPathAndValidate(path)
             let node = try getRecordForPath(path)
@@ -299,7 +303,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
         try zks.sessionTracker.checkSession(r.sessionId)
         var path = req.path
         guard path.contains("/"), !path.contains("\0") else {
-            logger.info("Invalid path \(path) with session 0x\(String(r.sessionId, radix: 16))")
+            logger.warning("Invalid path \(path) from \(r.cnxn?.remoteDescription ?? "server") session 0x\(String(r.sessionId, radix: 16))")
             throw KeeperCode.badArguments
         }
         let parentPath = PathUtils.parent(of: path).isEmpty ? "/" : PathUtils.parent(of: path)

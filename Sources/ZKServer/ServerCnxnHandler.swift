@@ -10,6 +10,9 @@ import ZKJute
 /// Fired into the pipeline (from any thread) once the connect reply is out.
 struct SessionReady { let valid: Bool }
 
+/// Fired into the pipeline when the server's backlog is below the limit again.
+struct Unthrottle {}
+
 final class ServerCnxnHandler: ChannelInboundHandler {
     typealias InboundIn = ZKFrame
 
@@ -19,7 +22,9 @@ final class ServerCnxnHandler: ChannelInboundHandler {
     private let factory: NIOServerCnxnFactory
     private var cnxn: ServerCnxn!
     private var state = State.awaitingConnect
+    /// Frames read but not yet submitted: while connecting, or while throttled.
     private var pending: [ByteBuffer] = []
+    private var throttled = false
     private let logger = Logger(label: "zkswiftd.NIOServerCnxn")
 
     init(zks: ZooKeeperServer, factory: NIOServerCnxnFactory) {
@@ -92,19 +97,55 @@ final class ServerCnxnHandler: ChannelInboundHandler {
         }
     }
 
+    /// Past globalOutstandingLimit a connection stops reading and parks what it
+    /// already read, so the server's backlog stays bounded instead of growing.
     private func handlePacket(_ context: ChannelHandlerContext, _ frame: ByteBuffer) {
+        if throttled || zks.shouldThrottle {
+            pending.append(frame)
+            if !throttled {
+                throttled = true
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+                registerThrottled(context)
+            }
+            return
+        }
         cnxn.packetReceived()
         if !zks.processPacket(cnxn, frame) {
             state = .closing
-            return
         }
-        if zks.shouldThrottle {
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-            factory.throttle(cnxn)
+    }
+
+    /// The backlog may have drained before we registered; then nobody would
+    /// wake us, so look again once registered.
+    private func registerThrottled(_ context: ChannelHandlerContext) {
+        factory.throttle(cnxn)
+        if !zks.shouldThrottle {
+            let ch = context.channel
+            context.eventLoop.execute { ch.pipeline.fireUserInboundEventTriggered(Unthrottle()) }
+        }
+    }
+
+    private func drainPending(_ context: ChannelHandlerContext) {
+        throttled = false
+        while state == .established, !pending.isEmpty {
+            if zks.shouldThrottle {
+                throttled = true
+                registerThrottled(context)
+                return
+            }
+            handlePacket(context, pending.removeFirst())
+        }
+        if state == .established && !throttled {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            context.read()
         }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is Unthrottle {
+            if throttled { drainPending(context) }
+            return
+        }
         guard let ready = event as? SessionReady else {
             context.fireUserInboundEventTriggered(event)
             return
@@ -114,13 +155,7 @@ final class ServerCnxnHandler: ChannelInboundHandler {
             return
         }
         state = .established
-        let queued = pending
-        pending = []
-        for f in queued where state == .established { handlePacket(context, f) }
-        if state == .established && !zks.shouldThrottle {
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-            context.read()
-        }
+        drainPending(context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

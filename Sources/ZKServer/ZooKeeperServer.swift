@@ -142,16 +142,17 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         case OpCode.auth.rawValue:
             return processAuth(cnxn, h, b)
         case OpCode.sasl.rawValue:
-            // No SASL mechanism is configured, so every SASL exchange fails.
-            logger.warning("SASL authentication from \(cnxn.remoteDescription) refused: SASL is not configured")
-            var buf = ByteBuffer()
-            buf.writeInteger(Int32(0))
-            ReplyHeader(xid: h.xid, zxid: 0, err: KeeperCode.authFailed.rawValue).write(to: &buf)
-            SASLRecord(token: nil).write(to: &buf)
-            buf.setInteger(Int32(buf.readableBytes - 4), at: 0)
-            cnxn.sendBuffer(buf)
-            cnxn.close(reason: "sasl")
-            return false
+            // No SASL mechanism is configured: like Apache without a JAAS section,
+            // answer OK with no token and add no identity.
+            var sb = b
+            guard (try? SASLRecord(from: &sb)) != nil else {
+                logger.warning("Closing connection from \(cnxn.remoteDescription): malformed SASL request")
+                cnxn.close(reason: "bad sasl packet")
+                return false
+            }
+            logger.warning("SASL token from \(cnxn.remoteDescription) ignored: SASL is not configured")
+            cnxn.sendResponse(ReplyHeader(xid: h.xid, zxid: 0, err: 0), SASLRecord(token: nil))
+            return true
         default:
             if !Request.isValid(h.type) {
                 logger.warning("Received packet of unknown type \(h.type) from \(cnxn.remoteDescription)")
