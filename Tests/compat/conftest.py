@@ -14,21 +14,16 @@ Fixtures:
 When a test fails, the tail of the log of every server started by these
 fixtures and still running is attached to the report.
 """
-import os
 import re
 
 import pytest
 from kazoo.client import KazooClient
 
 import rawzk
-import servers
+from helpers import _LIVE, TARGET, start_server, stop_server
 
-TARGET = os.environ.get("ZK_COMPAT_TARGET", "zkswiftd")
 if TARGET not in ("zkswiftd", "apache"):
     raise pytest.UsageError(f"ZK_COMPAT_TARGET must be zkswiftd or apache, not {TARGET!r}")
-
-_LIVE = []  # servers started by fixtures and not yet cleaned up
-
 
 def pytest_configure(config):
     config.addinivalue_line(
@@ -54,24 +49,6 @@ def pytest_runtest_makereport(item, call):
     if rep.failed:
         for srv in list(_LIVE):
             rep.sections.append((f"{srv.kind} log {srv.log_path}", srv.read_log()[-12000:]))
-
-
-def start_server(cfg=None, props=None):
-    srv = servers.make_server(TARGET, cfg=cfg, props=props)
-    _LIVE.append(srv)
-    try:
-        srv.start()
-    except Exception:
-        _LIVE.remove(srv)
-        srv.cleanup()
-        raise
-    return srv
-
-
-def stop_server(srv):
-    if srv in _LIVE:
-        _LIVE.remove(srv)
-    srv.cleanup()
 
 
 @pytest.fixture(scope="module")

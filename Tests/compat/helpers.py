@@ -1,6 +1,31 @@
-"""Small helpers shared by the kazoo tests."""
+"""Helpers shared by the compatibility tests: server start/stop bookkeeping
+(used by conftest.py), a kazoo watch recorder and polling."""
+import os
 import threading
 import time
+
+import servers
+
+TARGET = os.environ.get("ZK_COMPAT_TARGET", "zkswiftd")
+_LIVE = []  # servers started by the fixtures and not yet cleaned up; their logs go into failure reports
+
+
+def start_server(cfg=None, props=None):
+    srv = servers.make_server(TARGET, cfg=cfg, props=props)
+    _LIVE.append(srv)
+    try:
+        srv.start()
+    except Exception:
+        _LIVE.remove(srv)
+        srv.cleanup()
+        raise
+    return srv
+
+
+def stop_server(srv):
+    if srv in _LIVE:
+        _LIVE.remove(srv)
+    srv.cleanup()
 
 
 class Events:

@@ -8,6 +8,7 @@ from kazoo.security import (ACL, Id, OPEN_ACL_UNSAFE, Permissions, make_acl,
 
 import kzext
 import rawzk
+from helpers import start_server, stop_server
 
 SUPER_PASSWORD = "s3cret"
 
@@ -246,11 +247,10 @@ def test_ip_auth_packet_is_accepted(raw):
 # ------------------------------------------------------------------ super
 @pytest.fixture(scope="module")
 def super_server():
-    import conftest
     digest = make_digest_acl_credential("super", SUPER_PASSWORD)
-    srv = conftest.start_server(props={"zookeeper.DigestAuthenticationProvider.superDigest": digest})
+    srv = start_server(props={"zookeeper.DigestAuthenticationProvider.superDigest": digest})
     yield srv
-    conftest.stop_server(srv)
+    stop_server(srv)
 
 
 def test_super_digest_bypasses_acls(super_server, zk_factory):

@@ -176,6 +176,26 @@ def test_reconfig_disabled(raw, alive):
     assert raw.ping().err == OK
 
 
+def test_client_sent_internal_opcodes(raw, alive, base):
+    """createSession (-10) and deleteContainer (20) are server-internal; a
+    client sending them gets an error reply and keeps its connection."""
+    raw.create(base + "/c", op=rawzk.OP_CREATECONTAINER)
+    rep = raw.request(-10, b"")
+    assert rep.err == MARSHALLINGERROR and rep.body == b""
+    for body in [(base + "/c").encode(), rawzk.W().ustring(base + "/c").bytes(), b"/nope"]:
+        rep = raw.request(rawzk.OP_DELETECONTAINER, body)
+        assert rep.err == BADARGUMENTS and rep.body == b""
+    assert raw.exists(base + "/c")[0] == OK
+    assert raw.ping().err == OK
+    alive()
+
+
+def test_sasl_without_sasl_configured(raw):
+    rep = raw.request(rawzk.OP_SASL, W().buffer(b"token").bytes())
+    assert (rep.err, rep.body) == (OK, b"\xff\xff\xff\xff")  # SetSASLResponse{token=null}
+    assert raw.ping().err == OK
+
+
 # ------------------------------------------------------------------ paths
 BAD_EVERYWHERE = ["noslash", "", "/a\x00b"]
 # final names that are invalid for create (under an existing parent), setData and setACL
