@@ -11,13 +11,25 @@ public enum ZKThread {
     public static func start(name: String, _ body: @escaping @Sendable () -> Void) -> Thread {
         let short = String(name.prefix(15))
         let t = Thread {
-            // Foundation names the OS thread (pthread_setname_np) when set from inside it.
-            Thread.current.name = short
+            setCurrentThreadName(short)
             body()
         }
         t.start()
         return t
     }
+}
+
+/// Names the calling OS thread. Glibc's pthread_setname_np is not visible
+/// to Swift, so write the name where it lands: /proc/thread-self/comm.
+func setCurrentThreadName(_ name: String) {
+    #if os(Linux)
+    let fd = open("/proc/thread-self/comm", O_WRONLY)
+    guard fd >= 0 else { return }
+    _ = Array(name.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    #else
+    Thread.current.name = name
+    #endif
 }
 
 public enum Clock {
