@@ -1,5 +1,6 @@
 // zoo.cfg parsing: Java properties syntax, the keys that take effect, the
 // `zookeeper.` prefix, and one-line errors naming file, line, key and value.
+import Foundation
 import Testing
 @testable import ZKServer
 
@@ -116,6 +117,32 @@ import Testing
             Issue.record("expected an error")
         } catch {
             #expect(error.description == "/nonexistent/zoo.cfg: cannot read the configuration file")
+        }
+    }
+
+    private func withFile(_ text: String, _ body: (String) throws -> Void) rethrows {
+        let path = NSTemporaryDirectory() + "zoo-\(UUID().uuidString).cfg"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try body(path)
+    }
+
+    @Test func loadsAGoodFile() throws {
+        try withFile("# standalone\ntickTime=1000\ndataDir=/var/lib/zk\nclientPort=2182\n") { path in
+            let c = try ServerConfig.load(path: path)
+            #expect(c.configPath == path)
+            #expect(c.tickTime == 1000 && c.clientPort == 2182 && c.dataDir == "/var/lib/zk")
+        }
+    }
+
+    @Test func aBadFileNamesItsPathAndLine() {
+        withFile("dataDir=/var/lib/zk\nclientPort=2181\n\nmaxSessionTimeout=lots\n") { path in
+            do {
+                _ = try ServerConfig.load(path: path)
+                Issue.record("expected an error")
+            } catch {
+                #expect((error as? ConfigError)?.description == "\(path):4: maxSessionTimeout=lots: not an integer")
+            }
         }
     }
 }
