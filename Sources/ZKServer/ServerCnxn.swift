@@ -38,8 +38,8 @@ public final class ServerCnxn: Watcher, @unchecked Sendable {
     private var _authInfo: [Id]
     private var _stats = Stats()
     private var _outstanding = 0
-    public var isOldClient = false
-    public var isFourLetterWord = false
+    private var _isOldClient = false
+    private var _isFourLetterWord = false
     private let serverStats: ServerStats
 
     init(channel: any Channel, serverStats: ServerStats) {
@@ -63,6 +63,16 @@ public final class ServerCnxn: Watcher, @unchecked Sendable {
         set { lock.withLock { _sessionTimeout = newValue } }
     }
     public var authInfo: [Id] { lock.withLock { _authInfo } }
+    /// Sent a ConnectRequest without the readOnly byte; its reply omits it too.
+    public var isOldClient: Bool {
+        get { lock.withLock { _isOldClient } }
+        set { lock.withLock { _isOldClient = newValue } }
+    }
+    /// A four-letter-word probe rather than a client session.
+    public var isFourLetterWord: Bool {
+        get { lock.withLock { _isFourLetterWord } }
+        set { lock.withLock { _isFourLetterWord = newValue } }
+    }
     public var stats: Stats { lock.withLock { _stats } }
     public var outstanding: Int { lock.withLock { _outstanding } }
 

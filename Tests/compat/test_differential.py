@@ -2,6 +2,11 @@
 a fresh Apache ZooKeeper 3.8.0 and a fresh zkswiftd; every reply and every watch
 event must match after normalisation (see differential.py).
 
+Steps where Apache 3.8.0 has a bug fixed in a later 3.8.x release (multi
+create sub-ops, ZOOKEEPER-4026, under /v38x) are annotated in the script;
+zkswiftd is compared there with the fixed release's reply, derived from Apache
+3.8.0's by the step's expectation. Apache against Apache compares raw.
+
 Environment:
   ZK_DIFF_B=apache   compare Apache against a second Apache (self-check of the
                      script and the normalisation; use while zkswiftd is not built).
@@ -42,13 +47,21 @@ def transcripts(apache_transcript, tmp_path_factory):
 
 
 def test_zero_differences(transcripts):
+    """Zero differences: everywhere Apache 3.8.0's reply, at the annotated
+    steps the fixed release's (when B is Apache too: raw everywhere)."""
     ta, tb, out = transcripts
-    diffs = d.compare(d.normalize(ta), d.normalize(tb))
+    ca, cb = d.comparable(ta, "apache", tb, B_KIND)
+    applied = ca is not ta
+    assert applied == (B_KIND != "apache")
+    diffs = d.compare(d.normalize(ca), d.normalize(cb))
     steps = d.diff_steps(diffs)
+    report = d.format_fixed(ca, diffs, "apache", B_KIND, applied)
+    print(report)
     assert not diffs, (
         f"{len(diffs)} differences between apache and {B_KIND} in {len(steps)} steps, "
         f"first at step {steps[0] if steps else None} (later ones may follow from it); "
-        f"steps: {steps[:60]}; transcripts in {out}:\n" + d.format_diffs(diffs, "apache", B_KIND))
+        f"steps: {steps[:60]}; transcripts in {out}:\n" + d.format_diffs(diffs, "apache", B_KIND)
+        + "\nversion-dependent steps:\n" + report)
 
 
 def test_script_covers_every_client_operation(apache_transcript):
@@ -166,6 +179,119 @@ def test_comparator_reports_stale_mtime(apache_transcript):
         st["result"]["body"]["stat"]["mtime"] = st["result"]["body"]["stat"]["ctime"]
     diffs = _assert_only_step(ta, _perturbed(ta, k, stale), k)
     assert diffs[0][2] == "result.body.stat.mtime"
+
+
+# ---- version-dependent steps (Apache 3.8.0 bug, fixed later; zkswiftd follows the fix)
+
+def _v38x_touched(st):
+    return d.V38X in st["name"]
+
+
+def test_version_dependent_steps_are_annotated_and_isolated(apache_transcript):
+    ta = apache_transcript
+    fixed = d.annotated_steps(ta)
+    assert len(fixed) >= 5
+    te = d.expected_transcript(ta)
+    for st in fixed:
+        k = st["step"]
+        # named release and issue, what changed, an expectation that applies
+        assert st["fixed_in"].startswith("3.8.") and "ZOOKEEPER-" in st["fixed_in"], st
+        assert st["why"] and st["expect"]["kind"] in d.EXPECTATIONS
+        exp = te["steps"][k]
+        assert "expectation-failed" not in exp["result"], (k, exp["result"])
+        # the expectation is no no-op: 3.8.0 really answers differently there
+        assert (exp["result"], exp["events"]) != (st["result"], st["events"]), k
+        # confined to the /v38x subtree
+        assert _v38x_touched(st), st["name"]
+    # unannotated steps are left alone
+    for st, exp in zip(ta["steps"], te["steps"]):
+        if not st.get("fixed_in"):
+            assert (exp["result"], exp["events"]) == (st["result"], st["events"]), st["step"]
+    # /v38x is used by one contiguous part of the script only, and tree
+    # snapshots do not descend into it
+    touched = [st["step"] for st in ta["steps"] if _v38x_touched(st)]
+    assert touched == list(range(touched[0], touched[-1] + 1)), touched
+    snaps = [st for st in ta["steps"] if st["name"].startswith("su tree snapshot")]
+    assert len(snaps) == 2
+    for st in snaps:
+        nodes = st["result"]["nodes"]
+        assert not [p for p in nodes if p == d.V38X or p.startswith(d.V38X + "/")]
+        assert d.V38X[1:] in nodes["/"]["getChildren2"]["body"]["children"]
+
+
+def _as_server_transcript(te):
+    """A transcript as a server that follows the fixed release would give."""
+    tz = copy.deepcopy(te)
+    for st in tz["steps"]:
+        for key in ("fixed_in", "why", "expect", "apache_3_8_0", "expected_from"):
+            st.pop(key, None)
+    return tz
+
+
+def test_comparator_checks_annotated_steps_against_the_fixed_release(apache_transcript):
+    """An annotated step fails when the other server's reply differs from the
+    fixed expectation: a server that answers exactly the fixed release's reply
+    passes; one that behaves like 3.8.0 there, or whose reply differs in one
+    field, fails at exactly those steps."""
+    ta = apache_transcript
+    fixed = [st["step"] for st in d.annotated_steps(ta)]
+    ca, _ = d.comparable(ta, "apache", ta, "zkswiftd")
+    na = d.normalize(ca)
+    good = _as_server_transcript(ca)
+    assert d.compare(na, d.normalize(good)) == []
+    # behaves like Apache 3.8.0 (the bug) at the annotated steps
+    diffs = d.compare(na, d.normalize(ta))
+    assert d.diff_steps(diffs) == fixed, d.format_diffs(diffs)
+    assert "DIFFERS" in d.format_fixed(ca, diffs, "apache", "zkswiftd", True)
+    # one field of the fixed reply changed: the create2 sub-result's Stat version
+    k = _first(ca["steps"], lambda s: s.get("expect", {}).get("kind") == "create_reports_stat")
+    i = ca["steps"][k]["expect"]["subs"][0][0]
+
+    def bump(st):
+        st["result"]["body"]["results"][i]["stat"]["version"] += 1
+    diffs = d.compare(na, d.normalize(_perturbed(good, k, bump)))
+    assert d.diff_steps(diffs) == [k], d.format_diffs(diffs)
+    assert diffs[0][2] == f"result.body.results[{i}].stat.version"
+    # the whole-multi MARSHALLINGERROR expected, a per-op result given
+    k = _first(ca["steps"], lambda s: s.get("expect", {}).get("kind") == "multi_rejected")
+
+    def per_op(st):
+        st["result"] = copy.deepcopy(ta["steps"][k]["result"])
+    diffs = d.compare(na, d.normalize(_perturbed(good, k, per_op)))
+    assert d.diff_steps(diffs) == [k], d.format_diffs(diffs)
+    # a reaped container's watcher not notified
+    k = _first(ca["steps"], lambda s: s.get("expect", {}).get("kind") == "reaped")
+    client, ev = ca["steps"][k]["expect"]["add_events"][0]
+
+    def no_event(st):
+        st["events"][client].remove(ev)
+    diffs = d.compare(na, d.normalize(_perturbed(good, k, no_event)))
+    assert d.diff_steps(diffs) == [k], d.format_diffs(diffs)
+
+
+def test_expectation_refuses_an_unexpected_apache_reply(apache_transcript):
+    """An expectation applies only to the 3.8.0 reply it documents: if Apache's
+    recorded reply is not that, the expected reply matches nothing."""
+    ta = apache_transcript
+    k = _first(ta["steps"], lambda s: s.get("expect", {}).get("kind") == "multi_rejected")
+
+    def already_fixed(st):
+        st["result"] = {"xid": st["result"]["xid"], "zxid": st["result"]["zxid"], "err": -5}
+    te = d.expected_transcript(_perturbed(ta, k, already_fixed))
+    assert "expectation-failed" in te["steps"][k]["result"]
+    good = _as_server_transcript(d.expected_transcript(ta))
+    diffs = d.compare(d.normalize(te), d.normalize(good))
+    assert d.diff_steps(diffs) == [k], d.format_diffs(diffs)
+
+
+def test_apache_against_apache_compares_annotated_steps_raw(apache_transcript):
+    ta = apache_transcript
+    ca, cb = d.comparable(ta, "apache", ta, "apache")
+    assert ca is ta and cb is ta
+    na = d.normalize(ta)
+    assert d.compare(na, na) == []
+    report = d.format_fixed(ta, [], "apache", "apache", False)
+    assert report.count("compared raw (Apache against Apache): same") == len(d.annotated_steps(ta))
 
 
 # ---- top-level check (opcode 13): a deliberate version difference
