@@ -108,7 +108,11 @@ public final class FinalRequestProcessor: RequestProcessor, @unchecked Sendable 
                 op = "EXIS"
                 let e = try ExistsRequest(from: &req)
                 if e.path.contains("\0") { throw KeeperCode.badArguments }
-                let stat = try zks.zkDb.withTree { t throws(KeeperCode) in try t.statNode(e.path, watcher: e.watch ? cnxn : nil) }
+                // From 3.8.4 (ZOOKEEPER-2590) exists needs READ on a node that exists.
+                let stat = try zks.zkDb.withTree { t throws(KeeperCode) in
+                    if let n = t.getNode(e.path) { try checkACL(r, t.acl(of: n), Perms.read) }
+                    return try t.statNode(e.path, watcher: e.watch ? cnxn : nil)
+                }
                 body = ExistsResponse(stat: stat)
             case .getData:
                 op = "GETD"

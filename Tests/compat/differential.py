@@ -82,9 +82,8 @@ CONTAINER, PERSISTENT_TTL, PERSISTENT_SEQ_TTL = 4, 5, 6
 
 SUPER_USER, SUPER_PASS = "super", "superpw"
 
-# Subtree of the version-dependent steps (see "multi create sub-ops whose
-# handling changed after 3.8.0" in `script`). Nothing outside that part of the
-# script reads below it; tree snapshots skip it.
+# Subtree of the version-dependent steps (see `v38x`, called from `script`).
+# Nothing outside that part of the script reads below it; tree snapshots skip it.
 V38X = "/v38x"
 
 
@@ -1181,6 +1180,8 @@ def script(run):
     for c in ("alice", "bob", "anon", "su"):
         R_.get(c, "/acl/alice")
     R_.exists("bob", "/acl/alice")
+    R_.expect(R_.last_step, "3.8.4 (ZOOKEEPER-2590)",
+              "exists needs READ permission on a node that exists", "no_auth")
     R_.children2("bob", "/acl/alice")
     R_.children("anon", "/acl/alice")
     R_.all_children("bob", "/acl/alice")
@@ -1630,7 +1631,9 @@ def normalize(transcript):
 # When zkswiftd is compared with Apache, the Apache transcript is replaced by
 # `expected_transcript(...)`; Apache against Apache compares raw.
 
-FIXED_RELEASE = "Apache ZooKeeper 3.8.2+ (checked against the release-3.8.6 sources)"
+def fixed_release(st):
+    """The release named by a step's annotation, e.g. "3.8.4 (ZOOKEEPER-2590)"."""
+    return f"Apache ZooKeeper {st['fixed_in'].split()[0]}+ (checked against the release-3.8.6 sources)"
 
 
 class ExpectationError(Exception):
@@ -1707,7 +1710,22 @@ def _exp_reaped(steps, st, args):
     return copy.deepcopy(st["result"]), events
 
 
+def _exp_no_auth(steps, st, args):
+    """3.8.0 answers exists on a node the caller may not read: the fixed
+    release (ZOOKEEPER-2590) answers NOAUTH, header only, same zxid."""
+    res = st["result"]
+    _need(res.get("err") == 0 and (res.get("body") or {}).get("stat"),
+          f"3.8.0 should answer exists with a Stat; got {res}")
+    out = {"xid": res["xid"], "zxid": res["zxid"], "err": -102}
+    if res.get("events_before"):
+        out["events_before"] = copy.deepcopy(res["events_before"])
+    return out, copy.deepcopy(st["events"])
+
+
 EXPECTATIONS = {
+    "no_auth": (
+        _exp_no_auth,
+        lambda a: "NOAUTH (-102), no body, same zxid"),
     "create_reports_stat": (
         _exp_create_reports_stat,
         lambda a: "Apache 3.8.0's reply with sub-result(s) " +
@@ -1783,9 +1801,9 @@ def format_fixed(transcript, diffs, label_a, label_b, applied):
             continue
         lines.append(f"    expected: {describe_expectation(st)}")
         if st["step"] in bad:
-            lines.append(f"    {other} DIFFERS from the fixed behaviour of {FIXED_RELEASE}")
+            lines.append(f"    {other} DIFFERS from the fixed behaviour of {fixed_release(st)}")
         else:
-            lines.append(f"    {other} follows the fixed behaviour of {FIXED_RELEASE}")
+            lines.append(f"    {other} follows the fixed behaviour of {fixed_release(st)}")
     return "\n".join(lines)
 
 

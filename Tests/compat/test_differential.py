@@ -201,8 +201,9 @@ def test_version_dependent_steps_are_annotated_and_isolated(apache_transcript):
         assert "expectation-failed" not in exp["result"], (k, exp["result"])
         # the expectation is no no-op: 3.8.0 really answers differently there
         assert (exp["result"], exp["events"]) != (st["result"], st["events"]), k
-        # confined to the /v38x subtree
-        assert _v38x_touched(st), st["name"]
+        # confined to the /v38x subtree, or a read refused without effect
+        # (exists without READ, ZOOKEEPER-2590) that nothing later depends on
+        assert _v38x_touched(st) or (st["expect"]["kind"] == "no_auth" and not st["write"]), st["name"]
     # unannotated steps are left alone
     for st, exp in zip(ta["steps"], te["steps"]):
         if not st.get("fixed_in"):
@@ -302,7 +303,9 @@ def test_top_level_check_is_unimplemented_on_zkswiftd():
     10.5). 3.8.5+ (ZOOKEEPER-2623) answers {xid, -1, UNIMPLEMENTED} and closes
     the connection. zkswiftd follows 3.8.5, so this is not part of the
     differential run and is checked against zkswiftd alone: the 3.8.5 answer,
-    the connection closed, the server still serving and able to restart."""
+    the connection closed, nothing applied, and the server still serving.
+    (That the data directory still restarts is for the durability tests, once
+    zkswiftd writes one.)"""
     if B_KIND == "apache":
         pytest.skip("Apache 3.8.0 never answers a top-level check (and it breaks its restart); "
                     "the 3.8.5 behaviour is expected from zkswiftd only")
@@ -311,23 +314,19 @@ def test_top_level_check_is_unimplemented_on_zkswiftd():
         srv.start()
         run = d.Runner(srv.host, srv.port)
         run.connect("c")
-        run.create("c", "/before", b"x")
+        created = run.create("c", "/before", b"x")
         res = run.req("c", d.OP["check"], d.W().ustr("/before").int(0).bytes(),
                       "c top-level check", expect_close=True)
         assert {k: res.get(k) for k in ("xid", "zxid", "err", "closed")} == \
             {"xid": 2, "zxid": -1, "err": -6, "closed": "EOF"}, res
         assert "body" not in res or res["body"] == {}, res
         run.connect("c2")
-        assert run.create("c2", "/after", b"y")["err"] == 0
+        after = run.create("c2", "/after", b"y")
+        # the check took no zxid: the next write follows the create directly
+        assert after["err"] == 0 and after["zxid"] == created["zxid"] + 2, (created, after)
+        got = run.get("c2", "/before")
+        assert got["err"] == 0 and got["body"]["data"] == {"hex": "78"} and got["body"]["stat"]["version"] == 0, got
         run.close_all()
-        srv.stop()
-        srv.start()
-        run2 = d.Runner(srv.host, srv.port)
-        run2.connect("c3")
-        for p, data in (("/before", "78"), ("/after", "79")):
-            got = run2.get("c3", p)
-            assert got["err"] == 0 and got["body"]["data"] == {"hex": data}, got
-        run2.close_all()
     finally:
         srv.cleanup()
 
