@@ -30,3 +30,17 @@ swift test --skip-build
 
 echo "== pytest Tests/compat (kazoo, differential against Apache ZooKeeper 3.8.0, zkCli.sh)"
 python3 -m pytest -q -p no:cacheprovider Tests/compat
+
+# The same suite once more against a ThreadSanitizer build of the daemon: any
+# data race it reports fails the run.
+echo "== ThreadSanitizer: swift build --sanitize=thread, then Tests/compat again"
+swift build --product zkswiftd --sanitize=thread --scratch-path .build-tsan
+tsan_dir=$(mktemp -d)
+ZKSWIFTD_BIN="$PWD/.build-tsan/debug/zkswiftd" TSAN_OPTIONS="log_path=$tsan_dir/report halt_on_error=0" \
+  python3 -m pytest -q -p no:cacheprovider Tests/compat --ignore=Tests/compat/test_zkcli.py
+if compgen -G "$tsan_dir/report*" >/dev/null; then
+  echo "ThreadSanitizer reported data races:"
+  cat "$tsan_dir"/report*
+  exit 1
+fi
+echo "ThreadSanitizer: no data races reported"

@@ -1,6 +1,8 @@
 // Server-wide counters reported by srvr/stat/mntr: packets in and out and
 // request latency (ServerStats in Apache ZooKeeper).
-import Synchronization
+// NIOLockedValueBox (a pthread mutex) rather than Synchronization.Mutex, so
+// ThreadSanitizer runs can see the locking.
+import NIOConcurrencyHelpers
 
 public final class ServerStats: Sendable {
     private struct Counters {
@@ -11,15 +13,15 @@ public final class ServerStats: Sendable {
         var totalLatency: Int64 = 0
         var count: Int64 = 0
     }
-    private let counters = Mutex(Counters())
+    private let counters = NIOLockedValueBox(Counters())
 
     public init() {}
 
-    public func packetReceived() { counters.withLock { $0.packetsReceived += 1 } }
-    public func packetSent() { counters.withLock { $0.packetsSent += 1 } }
+    public func packetReceived() { counters.withLockedValue { $0.packetsReceived += 1 } }
+    public func packetSent() { counters.withLockedValue { $0.packetsSent += 1 } }
 
     public func updateLatency(_ ms: Int64) {
-        counters.withLock {
+        counters.withLockedValue {
             $0.totalLatency += ms
             $0.count += 1
             $0.minLatency = min($0.minLatency, ms)
@@ -27,16 +29,16 @@ public final class ServerStats: Sendable {
         }
     }
 
-    public var packetsReceived: Int64 { counters.withLock { $0.packetsReceived } }
-    public var packetsSent: Int64 { counters.withLock { $0.packetsSent } }
-    public var minLatency: Int64 { counters.withLock { $0.minLatency == Int64.max ? 0 : $0.minLatency } }
-    public var maxLatency: Int64 { counters.withLock { $0.maxLatency } }
+    public var packetsReceived: Int64 { counters.withLockedValue { $0.packetsReceived } }
+    public var packetsSent: Int64 { counters.withLockedValue { $0.packetsSent } }
+    public var minLatency: Int64 { counters.withLockedValue { $0.minLatency == Int64.max ? 0 : $0.minLatency } }
+    public var maxLatency: Int64 { counters.withLockedValue { $0.maxLatency } }
     /// Rounded to 4 decimals, as Apache prints it.
     public var avgLatency: Double {
-        counters.withLock { $0.count == 0 ? 0 : (Double($0.totalLatency) / Double($0.count) * 10000).rounded() / 10000 }
+        counters.withLockedValue { $0.count == 0 ? 0 : (Double($0.totalLatency) / Double($0.count) * 10000).rounded() / 10000 }
     }
 
     public func reset() {
-        counters.withLock { $0 = Counters() }
+        counters.withLockedValue { $0 = Counters() }
     }
 }

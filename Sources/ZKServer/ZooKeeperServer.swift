@@ -4,7 +4,7 @@
 // (ZooKeeperServer in Apache ZooKeeper).
 import Logging
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 import ZKData
 import ZKJute
 
@@ -19,8 +19,8 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
     public private(set) var sessionTracker: SessionTracker!
     private var firstProcessor: PrepRequestProcessor!
     private var containerManager: ContainerManager?
-    private let hzxid = Mutex<Int64>(0)
-    private let inProcess = Mutex<Int>(0)
+    private let hzxid = NIOLockedValueBox<Int64>(0)
+    private let inProcess = NIOLockedValueBox<Int>(0)
     private let logger = Logger(label: "zkswiftd.ZooKeeperServer")
     /// Standalone servers use 1 in the top byte of session ids, whatever myid says.
     public static let standaloneServerId: Int64 = 1
@@ -32,7 +32,7 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
 
     public func startup() {
         sessionTracker = SessionTracker(tickTime: config.tickTime, serverId: Self.standaloneServerId, expirer: self)
-        hzxid.withLock { $0 = zkDb.lastProcessedZxid }
+        hzxid.withLockedValue { $0 = zkDb.lastProcessedZxid }
         let final = FinalRequestProcessor(zks: self)
         let sync = SyncRequestProcessor(next: final)
         let prep = PrepRequestProcessor(zks: self, next: sync)
@@ -51,14 +51,14 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         firstProcessor?.shutdown()
     }
 
-    public func nextZxid() -> Int64 { hzxid.withLock { $0 += 1; return $0 } }
+    public func nextZxid() -> Int64 { hzxid.withLockedValue { $0 += 1; return $0 } }
 
-    public var outstandingRequests: Int { inProcess.withLock { $0 } }
+    public var outstandingRequests: Int { inProcess.withLockedValue { $0 } }
 
     public var shouldThrottle: Bool { outstandingRequests > config.globalOutstandingLimit }
 
     func requestFinished() {
-        let n = inProcess.withLock { $0 -= 1; return $0 }
+        let n = inProcess.withLockedValue { $0 -= 1; return $0 }
         if n < config.globalOutstandingLimit, let f = factory, f.hasThrottled { f.unthrottleAll() }
     }
 
@@ -207,7 +207,7 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
                 return
             }
             cnxn.requestQueued()
-            inProcess.withLock { $0 += 1 }
+            inProcess.withLockedValue { $0 += 1 }
         }
         firstProcessor.processRequest(r)
     }
