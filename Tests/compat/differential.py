@@ -54,6 +54,8 @@ import struct
 import sys
 import time
 
+import rawzk
+
 # ---------------------------------------------------------------- constants
 
 OP = {
@@ -116,80 +118,20 @@ IP_LOCAL = [(31, "ip", "127.0.0.1")]
 IP_OTHER = [(31, "ip", "10.0.0.0/8")]
 
 
-def java_password(session_id):
-    """ZooKeeper's session password: java.util.Random(id ^ 0xB3415C00).nextBytes(16)."""
-    mask = (1 << 48) - 1
-    seed = (session_id ^ 0xB3415C00) & 0xFFFFFFFFFFFFFFFF
-    state = (seed ^ 0x5DEECE66D) & mask
-    out = bytearray()
-    for _ in range(4):
-        state = (state * 0x5DEECE66D + 0xB) & mask
-        r = (state >> 16) & 0xFFFFFFFF
-        for _ in range(4):
-            out.append(r & 0xFF)
-            r >>= 8
-    return bytes(out)
+# ZooKeeper's session password: java.util.Random(id ^ 0xB3415C00).nextBytes(16).
+java_password = rawzk.derive_password
 
 
 # ---------------------------------------------------------------- jute
 
-class W:
-    """Jute BinaryOutputArchive."""
-
-    def __init__(self):
-        self.b = bytearray()
-
-    def int(self, v):
-        self.b += struct.pack(">i", v)
-        return self
-
-    def long(self, v):
-        self.b += struct.pack(">q", v)
-        return self
-
-    def bool(self, v):
-        self.b.append(1 if v else 0)
-        return self
-
-    def ustr(self, s):
-        if s is None:
-            return self.int(-1)
-        e = s if isinstance(s, bytes) else s.encode("utf-8", "surrogatepass")
-        self.int(len(e))
-        self.b += e
-        return self
+class W(rawzk.W):
+    """rawzk's jute writer, under the short names this script uses."""
+    ustr = rawzk.W.ustring
+    strs = rawzk.W.string_vector
+    acls = rawzk.W.acl_vector
 
     def buf(self, d):
-        if d is None:
-            return self.int(-1)
-        if isinstance(d, str):
-            d = d.encode()
-        self.int(len(d))
-        self.b += d
-        return self
-
-    def strs(self, lst):
-        if lst is None:
-            return self.int(-1)
-        self.int(len(lst))
-        for s in lst:
-            self.ustr(s)
-        return self
-
-    def acls(self, acl):
-        if acl is None:
-            return self.int(-1)
-        self.int(len(acl))
-        for perms, scheme, ident in acl:
-            self.int(perms).ustr(scheme).ustr(ident)
-        return self
-
-    def raw(self, b):
-        self.b += b
-        return self
-
-    def bytes(self):
-        return bytes(self.b)
+        return self.buffer(d.encode() if isinstance(d, str) else d)
 
 
 class Short(Exception):
