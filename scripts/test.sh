@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: Swift unit and integration tests, then the kazoo
 # compatibility and differential tests against zkswiftd and Apache ZooKeeper
-# 3.8.0. Installs what a fresh Debian 12 lacks (Apache ZooKeeper from apt,
-# kazoo and pytest from PyPI) first.
+# 3.8.0. Installs what a fresh Debian 12 lacks (Apache ZooKeeper and its C
+# client from apt, kazoo and pytest from PyPI) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need_apt=()
 dpkg -s zookeeper >/dev/null 2>&1 || need_apt+=(zookeeper)
+dpkg -s zookeeper-bin >/dev/null 2>&1 || need_apt+=(zookeeper-bin)   # the C client's cli_mt
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]} (apt)"
