@@ -20,8 +20,13 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "ZKData", dependencies: ["ZKJute"]),
-        .target(name: "ZKServer", dependencies: [
+        .target(name: "ZKPersistence", dependencies: [
             "ZKJute", "ZKData",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ZKServer", dependencies: [
+            "ZKJute", "ZKData", "ZKPersistence",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -34,7 +34,7 @@ public final class DataTree {
 
     public init(extendedTypesEnabled: Bool = false) {
         self.extendedTypesEnabled = extendedTypesEnabled
-        let open = aclCache.convert(ACL.openACLUnsafe)
+        let open = ReferenceCountedACLCache.openUnsafeKey
         nodes["/"] = DataNode(data: [], acl: open, stat: StatPersisted(), children: ["zookeeper"])
         nodes[Self.zookeeperPath] = DataNode(data: [], acl: open, stat: StatPersisted(), children: ["quota", "config"])
         nodes[Self.quotaPath] = DataNode(data: [], acl: open, stat: StatPersisted())
@@ -340,4 +340,67 @@ public final class DataTree {
     }
 
     public func setLastProcessedZxid(_ z: Int64) { lastProcessedZxid = z }
+
+    // MARK: snapshots
+
+    /// Child names of a node, for walking the tree parent before child.
+    public func children(of path: String) -> [String] { getNode(path).map { Array($0.children) } ?? [] }
+
+    /// An empty tree for loading a snapshot into: no nodes, an empty ACL cache.
+    public static func emptyForLoading(extendedTypesEnabled: Bool, acls: [(key: Int64, acl: [ACL])]) -> DataTree {
+        let t = DataTree(extendedTypesEnabled: extendedTypesEnabled)
+        t.nodes = [:]
+        t.approximateDataSize = 0
+        t.aclCache.load(acls)
+        return t
+    }
+
+    public enum LoadError: Error, Equatable {
+        case missingParent(String)
+    }
+
+    /// Nodes loaded whose ACL key the snapshot's cache lacked (a fuzzy snapshot
+    /// can catch a node whose ACL list was released meanwhile; replay fixes it).
+    public private(set) var unknownACLKeys = 0
+
+    /// Adds one snapshot node. The root comes as "" (or any path without '/');
+    /// every other node's parent must already be loaded.
+    public func loadNode(path rawPath: String, data: [UInt8]?, aclKey: Int64, stat: StatPersisted) throws(LoadError) {
+        let path = rawPath.contains("/") ? rawPath : "/"
+        if !aclCache.addUsage(aclKey) { unknownACLKeys += 1 }
+        let node = DataNode(data: data, acl: aclKey, stat: stat)
+        if path != "/" {
+            guard let parent = nodes[PathUtils.parent(of: path)] else { throw .missingParent(path) }
+            parent.children.insert(PathUtils.name(of: path))
+        }
+        if let old = nodes[path] { node.children = old.children }
+        nodes[path] = node
+        approximateDataSize += path.utf8.count + (data?.count ?? 0)
+        switch EphemeralType.of(owner: stat.ephemeralOwner, extendedTypesEnabled: extendedTypesEnabled) {
+        case .container: containers.insert(path)
+        case .ttl: ttls.insert(path)
+        case .normal(let s): ephemerals[s, default: []].insert(path)
+        case .void: break
+        }
+    }
+
+    /// After a load: drop ACL entries nobody uses.
+    public func finishLoading() { aclCache.purgeUnused() }
+
+    /// Ephemerals whose session is gone (not in the restored session table)
+    /// are deleted in memory, without a txn, as Apache does at start-up.
+    public func removeOrphanEphemerals(liveSessions: Set<Int64>) -> [String] {
+        var removed: [String] = []
+        for (sid, paths) in ephemerals where !liveSessions.contains(sid) {
+            for p in paths.sorted(by: >) {
+                guard let n = nodes.removeValue(forKey: p) else { continue }
+                nodes[PathUtils.parent(of: p)]?.children.remove(PathUtils.name(of: p))
+                aclCache.release(n.acl)
+                approximateDataSize -= p.utf8.count + (n.data?.count ?? 0)
+                removed.append(p)
+            }
+            ephemerals[sid] = nil
+        }
+        return removed
+    }
 }

@@ -40,6 +40,11 @@ public struct ServerConfig: Sendable {
     public var sessionlessCnxnTimeoutMs: Int = 10000
     public var closeSessionTxnEnabled: Bool = true
     public var skipACL: Bool = false
+    public var snapCount: Int = 100_000
+    /// Log preallocation step in bytes (preAllocSize is given in KiB).
+    public var preAllocSizeBytes: Int = 64 * 1024 * 1024
+    public var forceSync: Bool = true
+    public var fsyncWarningThresholdMs: Int = 1000
     /// Keys accepted but without effect yet, with their lines, for one log line each.
     public var ignored: [PropertyEntry] = []
 
@@ -114,6 +119,10 @@ public struct ServerConfig: Sendable {
             case "nio.sessionlessCnxnTimeout": c.sessionlessCnxnTimeoutMs = try int(1...Int(Int32.max))
             case "closeSessionTxn.enabled": c.closeSessionTxnEnabled = try bool()
             case "skipACL": c.skipACL = try bool()
+            case "snapCount": c.snapCount = try int(2...Int(Int32.max))
+            case "preAllocSize": c.preAllocSizeBytes = try int(4...(1 << 30)) * 1024
+            case "forceSync": c.forceSync = try bool()
+            case "fsync.warningthresholdms": c.fsyncWarningThresholdMs = try int(0...Int(Int32.max))
             default:
                 if e.key.hasPrefix("server.") || e.key.hasPrefix("group.") || e.key.hasPrefix("weight.") {
                     throw fail("ensemble configuration is not supported by this version of zkswiftd; remove server.N lines to run standalone")

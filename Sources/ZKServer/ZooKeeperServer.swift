@@ -7,6 +7,10 @@ import NIOCore
 import NIOConcurrencyHelpers
 import ZKData
 import ZKJute
+import ZKPersistence
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
     public let config: ServerConfig
@@ -19,6 +23,8 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
     public private(set) var sessionTracker: SessionTracker!
     private var firstProcessor: PrepRequestProcessor!
     private var containerManager: ContainerManager?
+    private var snapLog: FileTxnSnapLog!
+    private var restoredSessions: [Int64: Int32] = [:]
     private let hzxid = NIOLockedValueBox<Int64>(0)
     private let inProcess = NIOLockedValueBox<Int>(0)
     private let logger = Logger(label: "zkswiftd.ZooKeeperServer")
@@ -30,11 +36,50 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         zkDb = ZKDatabase(extendedTypesEnabled: config.extendedTypesEnabled)
     }
 
+    /// Recovers the database from the data directory: newest valid snapshot,
+    /// then the logs after it; then writes a fresh snapshot, as Apache does at
+    /// every start. Throws on corruption it must not guess about.
+    public func loadData() throws {
+        let snapLog = try FileTxnSnapLog(dataDir: config.dataDir, dataLogDir: config.dataLogDir)
+        self.snapLog = snapLog
+        let started = Clock.monotonicMillis()
+        let r = try snapLog.restore(extendedTypesEnabled: config.extendedTypesEnabled,
+                                    maxRecordBytes: config.juteMaxBuffer * 2 + 1024)
+        let orphans = r.tree.removeOrphanEphemerals(liveSessions: Set(r.sessions.keys))
+        zkDb.replace(with: r.tree)
+        restoredSessions = r.sessions
+        logger.info("Recovered \(r.tree.nodeCount) nodes and \(r.sessions.count) sessions up to zxid 0x\(String(r.lastZxid, radix: 16)) in \(Clock.monotonicMillis() - started) ms (\(r.replayed) txns replayed)")
+        if !orphans.isEmpty { logger.info("Removed \(orphans.count) ephemeral nodes of sessions that no longer exist") }
+        _ = try SnapshotWriter.write(db: zkDb, sessions: r.sessions.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 },
+                                 to: snapLog, fsync: config.forceSync)
+    }
+
+    /// Background snapshot (SnapshotThread); a failure is logged, the log still holds everything.
+    func takeSnapshot() {
+        let sessions = sessionTracker.allSessions().map { ($0.id, $0.timeout) }.sorted { $0.0 < $1.0 }
+        do {
+            let started = Clock.monotonicMillis()
+            let (zxid, nodes) = try SnapshotWriter.write(db: zkDb, sessions: sessions, to: snapLog, fsync: config.forceSync)
+            logger.info("Snapshot of \(nodes) nodes at zxid 0x\(String(zxid, radix: 16)) written in \(Clock.monotonicMillis() - started) ms")
+        } catch {
+            logger.error("Snapshot failed: \(error)")
+        }
+    }
+
+    /// An error that would put acknowledged data at risk: log it and stop.
+    func fatal(_ message: String) -> Never {
+        logger.critical("\(message); exiting")
+        exit(1)
+    }
+
     public func startup() {
         sessionTracker = SessionTracker(tickTime: config.tickTime, serverId: Self.standaloneServerId, expirer: self)
+        for (id, timeout) in restoredSessions { sessionTracker.trackSession(id, timeout: timeout) }
         hzxid.withLockedValue { $0 = zkDb.lastProcessedZxid }
         let final = FinalRequestProcessor(zks: self)
-        let sync = SyncRequestProcessor(next: final)
+        let txnLog = FileTxnLog(dir: snapLog.logDir, preAllocSize: config.preAllocSizeBytes, forceSync: config.forceSync,
+                                lastZxid: zkDb.lastProcessedZxid)
+        let sync = SyncRequestProcessor(zks: self, next: final, txnLog: txnLog)
         let prep = PrepRequestProcessor(zks: self, next: sync)
         firstProcessor = prep
         sync.start()

@@ -1,6 +1,7 @@
 // The daemon's entry point: `zkswiftd PATH/zoo.cfg`. Reads the configuration
-// once, starts the standalone server and its client port, and stops on
-// SIGTERM/SIGINT. A bad configuration is one line on stderr and exit status 2.
+// once, recovers the data directory, starts the standalone server and its
+// client port, and stops on SIGTERM/SIGINT. A bad configuration is one line
+// on stderr and exit status 2; data it cannot recover, one line and status 1.
 import ArgumentParser
 import Dispatch
 import Foundation
@@ -40,19 +41,13 @@ struct ZKSwiftd: ParsableCommand {
         for e in config.ignored {
             logger.notice("\(config.configPath):\(e.line): \(e.key) is not implemented by zkswiftd yet; ignored")
         }
+        let zks = ZooKeeperServer(config: config)
         do {
-            try FileManager.default.createDirectory(atPath: (config.dataDir as NSString).appendingPathComponent("version-2"),
-                                                    withIntermediateDirectories: true)
-            if config.dataLogDir != config.dataDir {
-                try FileManager.default.createDirectory(atPath: (config.dataLogDir as NSString).appendingPathComponent("version-2"),
-                                                        withIntermediateDirectories: true)
-            }
+            try zks.loadData()
         } catch {
-            FileHandle.standardError.write(Data("zkswiftd: cannot create data directory \(config.dataDir): \(error.localizedDescription)\n".utf8))
+            FileHandle.standardError.write(Data("zkswiftd: cannot load data: \(error)\n".utf8))
             throw ExitCode(1)
         }
-
-        let zks = ZooKeeperServer(config: config)
         zks.startup()
         let factory = NIOServerCnxnFactory(zks: zks)
         let host = config.clientPortAddress ?? "0.0.0.0"
