@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "zkswiftd", targets: ["zkswiftd"]),
+        .executable(name: "zkswift", targets: ["zkswift"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
@@ -44,12 +45,21 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "zkswift", dependencies: [
+            "ZKPersistence", "ZKJute", "ZKData",
+            .product(name: "NIOCore", package: "swift-nio"),   // ZKPersistence's API takes ByteBuffer
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "ZKJuteTests", dependencies: ["ZKJute"]),
         .testTarget(name: "ZKDataTests", dependencies: ["ZKData"]),
         .testTarget(name: "ZKServerTests", dependencies: [
             "ZKServer",
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
+        .testTarget(name: "ZKPersistenceTests", dependencies: [
+            "ZKPersistence", "ZKJute", "ZKData", "zkswift",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["ZKClient", "ZKJute"], path: "Tests/Integration"),
     ],
     swiftLanguageModes: [.v6]

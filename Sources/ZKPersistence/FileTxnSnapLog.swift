@@ -115,9 +115,11 @@ public final class FileTxnSnapLog: @unchecked Sendable {
     /// sees the log end cleanly before it.
     private func cutOff(_ tail: TornTail) throws {
         let f = try PosixFile(path: tail.file, create: false)
-        if tail.offset < TxnLogFormat.headerBytes {
+        if tail.offset <= TxnLogFormat.headerBytes {
+            // No whole record: drop the file, whose name the next log reuses.
             f.close()
             try FileManager.default.removeItem(atPath: tail.file)
+            PosixFile.syncDirectory(logDir)
             logger.warning("\(tail.file): removed a log file torn before its first record (\(tail.reason))")
             return
         }

@@ -18,7 +18,9 @@ final class PosixFile {
 
     init(path: String, create: Bool) throws(PersistenceError) {
         self.path = path
-        fd = open(path, create ? (O_RDWR | O_CREAT | O_EXCL) : O_RDWR, 0o644)
+        // Creating truncates, as Apache's FileOutputStream does: a leftover file
+        // of the same name holds nothing recovery kept.
+        fd = open(path, create ? (O_RDWR | O_CREAT | O_TRUNC) : O_RDWR, 0o644)
         if fd < 0 { throw PersistenceError("cannot open \(path): \(String(cString: strerror(errno)))") }
     }
 

@@ -86,8 +86,12 @@ public enum SnapshotFormat {
                 let stat = try StatPersisted(from: &b)
                 nodes.append(Node(path: path, data: data, aclKey: aclKey, stat: stat))
             }
-            let sealed1 = Adler32.checksum(bytes.readableBytesView.prefix(b.readerIndex - bytes.readerIndex))
-            guard UInt32(truncatingIfNeeded: try b.readJuteLong()) == sealed1 else { throw fail("checksum (seal) mismatch") }
+            // The seal is compared as a whole long, as Apache does.
+            let sealed1 = Int64(Adler32.checksum(bytes.readableBytesView.prefix(b.readerIndex - bytes.readerIndex)))
+            let seal1At = b.readerIndex
+            guard try b.readJuteLong() == sealed1 else {
+                throw Corrupt(offset: seal1At - bytes.readerIndex, reason: "checksum (seal) mismatch")
+            }
             guard try b.readJuteString() == "/" else { throw fail("missing end marker") }
             var digest: (Int64, Int32, Int64)? = nil
             if b.readableBytes > 0 {
@@ -95,8 +99,11 @@ public enum SnapshotFormat {
                 let v = try b.readJuteInt()
                 let d: Int64
                 if v >= 2 { d = try b.readJuteLong() } else { d = Int64(try b.readJuteString() ?? "0", radix: 16) ?? 0 }
-                let sealed2 = Adler32.checksum(bytes.readableBytesView.prefix(b.readerIndex - bytes.readerIndex))
-                guard UInt32(truncatingIfNeeded: try b.readJuteLong()) == sealed2 else { throw fail("digest section checksum mismatch") }
+                let sealed2 = Int64(Adler32.checksum(bytes.readableBytesView.prefix(b.readerIndex - bytes.readerIndex)))
+                let seal2At = b.readerIndex
+                guard try b.readJuteLong() == sealed2 else {
+                    throw Corrupt(offset: seal2At - bytes.readerIndex, reason: "digest section checksum mismatch")
+                }
                 guard try b.readJuteString() == "/" else { throw fail("missing end marker after digest") }
                 digest = (zxid, v, d)
             }

@@ -53,6 +53,24 @@ public final class TxnLogFile {
         return bytes.writerIndex >= TxnLogFormat.headerBytes && bytes.getInteger(at: 0, as: Int32.self) == TxnLogFormat.magic
     }
 
+    /// Whether a record with a good length, marker and checksum starts
+    /// anywhere after `offset` (only up to the last non-zero byte: the
+    /// preallocated tail is zeros).
+    private func validRecordFollows(_ offset: Int, maxRecordBytes: Int) -> Bool {
+        ensure(fileSize)
+        let view = bytes.readableBytesView
+        guard let lastNonZero = view.lastIndex(where: { $0 != 0 }) else { return false }
+        var at = offset + 1
+        while at + 12 < lastNonZero + 1 {
+            if let len = bytes.getInteger(at: at + 8, as: Int32.self), len > 0, Int(len) <= maxRecordBytes,
+               case .record = TxnLogFormat.step(bytes, at: at, maxRecordBytes: maxRecordBytes) {
+                return true
+            }
+            at += 1
+        }
+        return false
+    }
+
     private func allZeroToEnd(from: Int) -> Bool {
         ensure(fileSize)
         return TxnLogFormat.allZero(bytes, from: from)
@@ -87,9 +105,11 @@ public final class TxnLogFile {
             case .record(let r, let next):
                 try body(r)
                 offset = next
-            case .damaged(let at, let reason, let recordEnd):
-                let after = recordEnd ?? fileSize
-                if isLast && allZeroToEnd(from: after) {
+            case .damaged(let at, let reason, _):
+                // A crash tears only the last write: damage is a torn tail when
+                // no whole, valid record follows it. A valid record after it
+                // means the damage is in the middle, and cutting would lose data.
+                if isLast && !validRecordFollows(at, maxRecordBytes: maxRecordBytes) {
                     return .torn(TornTail(file: path, offset: at, reason: reason))
                 }
                 throw TxnLogCorruption(file: path, offset: at, reason: reason)
