@@ -47,17 +47,22 @@ public final class FileTxnLog {
     public func commit() throws(PersistenceError) -> Int64 {
         guard let f = file, pending.readableBytes > 0 else { return 0 }
         let end = position + pending.readableBytes
-        if end + 4096 >= allocated {
-            // Grow as Apache's FilePadding does (a new file is 16 + preAllocSize
-            // bytes); the tail stays sparse zeros, which readers take as the end.
-            if allocated == 0 { allocated = TxnLogFormat.headerBytes }
-            while end + 4096 >= allocated {
-                if end > allocated {
-                    allocated = end + preAllocSize
+        // Grow as Apache's FilePadding does, judged from where this write
+        // starts (after the header in a new file, so it is 16 + preAllocSize
+        // bytes), and further while the write would not fit. The tail stays
+        // sparse zeros, which readers take as the end of the log.
+        let start = position == 0 ? TxnLogFormat.headerBytes : position
+        if allocated == 0 { allocated = TxnLogFormat.headerBytes }
+        if start + 4096 >= allocated || end > allocated {
+            var probe = start
+            while probe + 4096 >= allocated || end > allocated {
+                if probe > allocated {
+                    allocated = probe + preAllocSize
                     allocated -= allocated % preAllocSize
                 } else {
                     allocated += preAllocSize
                 }
+                probe = max(probe, min(end, allocated))
             }
             try f.truncate(to: allocated)
         }
