@@ -25,6 +25,7 @@ python3 -c 'import kazoo, pytest; assert kazoo.version.__version__ == "2.11.0"' 
 echo "== swift build"
 swift build --build-tests
 export ZKSWIFTD_BIN="$PWD/.build/debug/zkswiftd"
+export ZKSWIFT_BIN="$PWD/.build/debug/zkswift"
 
 echo "== swift test (unit and integration)"
 swift test --skip-build
@@ -32,13 +33,14 @@ swift test --skip-build
 echo "== pytest Tests/compat (kazoo, differential against Apache ZooKeeper 3.8.0, zkCli.sh)"
 python3 -m pytest -q -p no:cacheprovider Tests/compat
 
-# The same suite once more against a ThreadSanitizer build of the daemon: any
-# data race it reports fails the run.
+# The same suite (less the slow durability tests) once more against a
+# ThreadSanitizer build of the daemon: any data race it reports fails the run.
 echo "== ThreadSanitizer: swift build --sanitize=thread, then Tests/compat again"
 swift build --product zkswiftd --sanitize=thread --scratch-path .build-tsan
 tsan_dir=$(mktemp -d)
 ZKSWIFTD_BIN="$PWD/.build-tsan/debug/zkswiftd" TSAN_OPTIONS="log_path=$tsan_dir/report halt_on_error=0" \
-  python3 -m pytest -q -p no:cacheprovider Tests/compat --ignore=Tests/compat/test_zkcli.py
+  python3 -m pytest -q -p no:cacheprovider Tests/compat --ignore=Tests/compat/test_zkcli.py \
+  --ignore-glob='Tests/compat/test_durability_*'
 if compgen -G "$tsan_dir/report*" >/dev/null; then
   echo "ThreadSanitizer reported data races:"
   cat "$tsan_dir"/report*
