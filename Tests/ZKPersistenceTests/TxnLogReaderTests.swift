@@ -51,8 +51,9 @@ import ZKPersistence
         let b = try readBytes(path)
         #expect(Array(b[..<16]) == TxnLogFormat.fileHeader())
         let (_, end) = try Self.layout(path)
-        // Zero-filled to at least 4 KiB past the data, in preAllocSize steps.
-        #expect(b.count % 4096 == 0 && b.count >= end + 4096)
+        // Zero-filled to at least 4 KiB past the data: as Apache's FilePadding,
+        // 16 header bytes plus whole preAllocSize steps (4096 in writeLog).
+        #expect((b.count - 16) % 4096 == 0 && b.count >= end + 4096)
         #expect(b[end...].allSatisfy { $0 == 0 })
         let (rs, outcome) = try Self.read(path)
         #expect(outcome == .clean)
