@@ -24,7 +24,6 @@ public enum EphemeralType: Equatable, Sendable {
     /// The value clients see in Stat.ephemeralOwner: only real sessions show.
     public static func visibleOwner(_ owner: Int64, extendedTypesEnabled: Bool) -> Int64 {
         if case .normal = of(owner: owner, extendedTypesEnabled: extendedTypesEnabled) { return owner }
-        if owner == containerOwner || (owner & ttlMask) == ttlMask { return 0 }
-        return owner
+        return 0
     }
 }

@@ -53,6 +53,8 @@ public final class FinalRequestProcessor: RequestProcessor, @unchecked Sendable 
             }
             if let e = r.exception, r.type != OpCode.multi.rawValue { throw e }
             var req = r.body
+            // What applying the txn gave, for the writes that report it.
+            let txnErr = KeeperCode(rawValue: rc?.err ?? 0) ?? .systemError
             switch OpCode(rawValue: r.type) {
             case .ping:
                 cnxn.sendResponse(ReplyHeader(xid: SpecialXid.ping, zxid: lastZxid, err: 0), nil)
@@ -81,26 +83,26 @@ public final class FinalRequestProcessor: RequestProcessor, @unchecked Sendable 
                 })
             case .create:
                 op = "CREA"
-                err = KeeperCode(rawValue: rc?.err ?? 0) ?? .systemError
+                err = txnErr
                 body = CreateResponse(path: rc?.path ?? "")
             case .create2, .createTTL, .createContainer:
                 op = "CREA"
-                err = KeeperCode(rawValue: rc?.err ?? 0) ?? .systemError
+                err = txnErr
                 body = Create2Response(path: rc?.path ?? "", stat: rc?.stat ?? Stat())
             case .delete, .deleteContainer:
                 op = "DELE"
-                err = KeeperCode(rawValue: rc?.err ?? 0) ?? .systemError
+                err = txnErr
             case .setData:
                 op = "SETD"
-                err = KeeperCode(rawValue: rc?.err ?? 0) ?? .systemError
+                err = txnErr
                 body = SetDataResponse(stat: rc?.stat ?? Stat())
             case .setACL:
                 op = "SETA"
-                err = KeeperCode(rawValue: rc?.err ?? 0) ?? .systemError
+                err = txnErr
                 body = SetACLResponse(stat: rc?.stat ?? Stat())
             case .closeSession:
                 op = "CLOS"
-                err = KeeperCode(rawValue: rc?.err ?? 0) ?? .systemError
+                err = txnErr
             case .sync:
                 op = "SYNC"
                 body = SyncResponse(path: try SyncRequest(from: &req).path)
