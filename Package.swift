@@ -17,12 +17,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ZKJute", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .target(name: "ZKData", dependencies: ["ZKJute"]),
+        .target(name: "ZKData", dependencies: ["ZKJute", "CZlib"]),
         .target(name: "ZKPersistence", dependencies: [
-            "ZKJute", "ZKData",
+            "ZKJute", "ZKData", "CZlib",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

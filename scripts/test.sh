@@ -12,6 +12,9 @@ need_apt=()
 dpkg -s zookeeper >/dev/null 2>&1 || need_apt+=(zookeeper)
 dpkg -s zookeeper-bin >/dev/null 2>&1 || need_apt+=(zookeeper-bin)   # the C client's cli_mt
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+for lib in zlib1g-dev; do   # C libraries the build links
+  dpkg -s "$lib" >/dev/null 2>&1 || need_apt+=("$lib")
+done
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]} (apt)"
   as_root apt-get update -qq

@@ -13,6 +13,8 @@ public struct ProcessTxnResult: Sendable {
     public var path: String? = nil
     public var stat: Stat? = nil
     public var multiResult: [ProcessTxnResult] = []
+    /// The tree's digest after applying, when it differs from the one the txn carried.
+    public var digestMismatch: (expected: Int64, actual: Int64)? = nil
 }
 
 public final class DataTree {
@@ -27,6 +29,15 @@ public final class DataTree {
     public private(set) var lastProcessedZxid: Int64 = 0
     /// Sum of path and data lengths, for mntr's zk_approximate_data_size.
     public private(set) var approximateDataSize: Int = 0
+    /// Tree digest (DigestCalculator), kept up to date by every change.
+    public private(set) var digest: Int64 = 0
+    /// The digest as of the last applied txn: what a snapshot records.
+    public private(set) var lastProcessedZxidDigest: (zxid: Int64, digest: Int64)? = nil
+    /// Set while replaying after a snapshot whose digest is for a later zxid
+    /// than its name: the tree is fuzzy until replay reaches that zxid.
+    public private(set) var digestFromLoadedSnapshot: (zxid: Int64, digest: Int64)? = nil
+    /// Txns (or snapshots) whose recorded digest differed from the tree's.
+    public private(set) var digestMismatches = 0
 
     public static let zookeeperPath = "/zookeeper"
     public static let quotaPath = "/zookeeper/quota"
@@ -42,6 +53,21 @@ public final class DataTree {
         configStat.aversion = -1
         nodes[Self.configPath] = DataNode(data: [], acl: aclCache.convert(ACL.readACLUnsafe), stat: configStat)
         approximateDataSize = nodes.keys.reduce(0) { $0 + $1.utf8.count }
+        digest = recomputedDigest()
+    }
+
+    /// The digest summed afresh over every node, to check the running one.
+    public func recomputedDigest() -> Int64 { nodes.reduce(0) { $0 &+ Self.nodeDigest($1.key, $1.value) } }
+
+    static func nodeDigest(_ path: String, _ n: DataNode) -> Int64 {
+        DigestCalculator.nodeDigest(path: path, data: n.data, stat: n.stat)
+    }
+
+    /// Runs a change to one node, moving the tree digest from its old value to its new one.
+    private func changing(_ path: String, _ n: DataNode, _ change: () -> Void) {
+        digest &-= Self.nodeDigest(path, n)
+        change()
+        digest &+= Self.nodeDigest(path, n)
     }
 
     // MARK: reads
@@ -164,8 +190,10 @@ public final class DataTree {
         if pcv == -1 { pcv = parent.stat.cversion &+ 1 }
         // A replay after a fuzzy snapshot may carry an older cversion; never go back.
         if pcv > parent.stat.cversion {
-            parent.stat.cversion = pcv
-            parent.stat.pzxid = zxid
+            changing(parentName, parent) {
+                parent.stat.cversion = pcv
+                parent.stat.pzxid = zxid
+            }
         }
         var st = StatPersisted()
         st.czxid = zxid; st.mzxid = zxid; st.pzxid = zxid
@@ -174,6 +202,7 @@ public final class DataTree {
         let child = DataNode(data: data, acl: aclCache.convert(acl), stat: st)
         parent.children.insert(childName)
         nodes[path] = child
+        digest &+= Self.nodeDigest(path, child)
         approximateDataSize += path.utf8.count + (data?.count ?? 0)
         switch EphemeralType.of(owner: ephemeralOwner, extendedTypesEnabled: extendedTypesEnabled) {
         case .container: containers.insert(path)
@@ -191,8 +220,9 @@ public final class DataTree {
         guard let parent = nodes[parentName] else { throw .noNode }
         // pzxid moves even if the child is already gone (replay after a fuzzy snapshot).
         parent.children.remove(PathUtils.name(of: path))
-        if zxid > parent.stat.pzxid { parent.stat.pzxid = zxid }
+        if zxid > parent.stat.pzxid { changing(parentName, parent) { parent.stat.pzxid = zxid } }
         guard let node = nodes.removeValue(forKey: path) else { throw .noNode }
+        digest &-= Self.nodeDigest(path, node)
         let nodeACL = acl(of: node)
         aclCache.release(node.acl)
         approximateDataSize -= path.utf8.count + (node.data?.count ?? 0)
@@ -212,10 +242,12 @@ public final class DataTree {
     public func setData(_ path: String, data: [UInt8]?, version: Int32, zxid: Int64, time: Int64) throws(KeeperCode) -> Stat {
         guard let n = nodes[path] else { throw .noNode }
         approximateDataSize += (data?.count ?? 0) - (n.data?.count ?? 0)
-        n.data = data
-        n.stat.mtime = time
-        n.stat.mzxid = zxid
-        n.stat.version = version
+        changing(path, n) {
+            n.data = data
+            n.stat.mtime = time
+            n.stat.mzxid = zxid
+            n.stat.version = version
+        }
         let s = stat(of: n)
         dataWatches.triggerWatch(path, .nodeDataChanged, acl: acl(of: n))
         return s
@@ -225,7 +257,7 @@ public final class DataTree {
         guard let n = nodes[path] else { throw .noNode }
         aclCache.release(n.acl)
         n.acl = aclCache.convert(acl)
-        n.stat.aversion = version
+        changing(path, n) { n.stat.aversion = version }
         return stat(of: n)
     }
 
@@ -241,6 +273,18 @@ public final class DataTree {
     }
 
     // MARK: transactions
+
+    /// Applies a txn, then checks the digest it was logged or proposed with
+    /// (nil: none recorded) against the tree's (DataTree.compareDigest).
+    public func processTxn(_ hdr: TxnHeader, _ txn: Txn, digest expected: TxnDigest?) -> ProcessTxnResult {
+        var rc = processTxn(hdr, txn)
+        if let expected, digestFromLoadedSnapshot == nil, expected.version == DigestCalculator.version,
+           expected.treeDigest != digest {
+            digestMismatches += 1
+            rc.digestMismatch = (expected.treeDigest, digest)
+        }
+        return rc
+    }
 
     public func processTxn(_ hdr: TxnHeader, _ txn: Txn, isSubTxn: Bool = false) -> ProcessTxnResult {
         var rc = ProcessTxnResult(clientId: hdr.clientId, cxid: hdr.cxid, zxid: hdr.zxid, type: txn.type)
@@ -308,15 +352,45 @@ public final class DataTree {
             if let parent = nodes[PathUtils.parent(of: c.path)] {
                 let pcv = c.parentCVersion == -1 ? parent.stat.cversion &+ 1 : c.parentCVersion
                 if pcv > parent.stat.cversion {
-                    parent.stat.cversion = pcv
-                    parent.stat.pzxid = hdr.zxid
+                    changing(PathUtils.parent(of: c.path), parent) {
+                        parent.stat.cversion = pcv
+                        parent.stat.pzxid = hdr.zxid
+                    }
                 }
             } else {
                 rc.err = KeeperCode.noNode.rawValue
             }
         }
-        if !isSubTxn && hdr.zxid > lastProcessedZxid { lastProcessedZxid = hdr.zxid }
+        if !isSubTxn {
+            if hdr.zxid > lastProcessedZxid { lastProcessedZxid = hdr.zxid }
+            noteDigest(zxid: hdr.zxid)
+        }
         return rc
+    }
+
+    /// Records the digest after a txn, or, while replaying a fuzzy snapshot,
+    /// checks it once replay reaches the zxid the snapshot's digest is for.
+    private func noteDigest(zxid: Int64) {
+        guard let target = digestFromLoadedSnapshot else {
+            lastProcessedZxidDigest = (zxid, digest)
+            return
+        }
+        if zxid == target.zxid {
+            if digest != target.digest { digestMismatches += 1 }
+            digestFromLoadedSnapshot = nil
+        }
+    }
+
+    /// The digest section of the snapshot just loaded. One older than the
+    /// snapshot itself cannot be checked (Apache ignores it too).
+    public func setDigestFromLoadedSnapshot(zxid: Int64, version: Int32, digest d: Int64) {
+        guard zxid > 0, version == DigestCalculator.version, zxid >= lastProcessedZxid else { return }
+        if zxid == lastProcessedZxid {
+            if d != digest { digestMismatches += 1 }
+            lastProcessedZxidDigest = (zxid, digest)
+        } else {
+            digestFromLoadedSnapshot = (zxid, d)
+        }
     }
 
     // MARK: container and TTL reaping
@@ -351,6 +425,7 @@ public final class DataTree {
         let t = DataTree(extendedTypesEnabled: extendedTypesEnabled)
         t.nodes = [:]
         t.approximateDataSize = 0
+        t.digest = 0
         t.aclCache.load(acls)
         return t
     }
@@ -373,8 +448,12 @@ public final class DataTree {
             guard let parent = nodes[PathUtils.parent(of: path)] else { throw .missingParent(path) }
             parent.children.insert(PathUtils.name(of: path))
         }
-        if let old = nodes[path] { node.children = old.children }
+        if let old = nodes[path] {
+            node.children = old.children
+            digest &-= Self.nodeDigest(path, old)
+        }
         nodes[path] = node
+        digest &+= Self.nodeDigest(path, node)
         approximateDataSize += path.utf8.count + (data?.count ?? 0)
         switch EphemeralType.of(owner: stat.ephemeralOwner, extendedTypesEnabled: extendedTypesEnabled) {
         case .container: containers.insert(path)
@@ -388,19 +467,17 @@ public final class DataTree {
     public func finishLoading() { aclCache.purgeUnused() }
 
     /// Ephemerals whose session is gone (not in the restored session table)
-    /// are deleted in memory, without a txn, as Apache does at start-up.
+    /// are deleted without a txn at the last zxid, as Apache does at start-up;
+    /// the digest then stands for the tree without them.
     public func removeOrphanEphemerals(liveSessions: Set<Int64>) -> [String] {
         var removed: [String] = []
-        for (sid, paths) in ephemerals where !liveSessions.contains(sid) {
-            for p in paths.sorted(by: >) {
-                guard let n = nodes.removeValue(forKey: p) else { continue }
-                nodes[PathUtils.parent(of: p)]?.children.remove(PathUtils.name(of: p))
-                aclCache.release(n.acl)
-                approximateDataSize -= p.utf8.count + (n.data?.count ?? 0)
-                removed.append(p)
+        for sid in ephemerals.keys.sorted() where !liveSessions.contains(sid) {
+            for p in ephemerals[sid]!.sorted(by: >) {
+                if (try? deleteNode(p, zxid: lastProcessedZxid)) != nil { removed.append(p) }
             }
             ephemerals[sid] = nil
         }
+        if !removed.isEmpty, lastProcessedZxidDigest != nil { lastProcessedZxidDigest = (lastProcessedZxid, digest) }
         return removed
     }
 }

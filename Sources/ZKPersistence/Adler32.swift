@@ -1,28 +1,28 @@
 // Adler-32, the checksum of Apache ZooKeeper's log records and snapshot seals
-// (java.util.zip.Adler32). Small enough to keep here rather than link zlib.
+// (java.util.zip.Adler32), computed by zlib.
+import CZlib
 
 public struct Adler32: Sendable {
-    private var a: UInt32 = 1
-    private var b: UInt32 = 0
-    private static let mod: UInt32 = 65521
+    private var state: UInt = 1
 
     public init() {}
 
     public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-        var a = self.a, b = self.b
-        var n = 0
-        for byte in bytes {
-            a &+= UInt32(byte)
-            b &+= a
-            n += 1
-            // 5552 is the most bytes that cannot overflow before reducing.
-            if n == 5552 { a %= Self.mod; b %= Self.mod; n = 0 }
-        }
-        self.a = a % Self.mod
-        self.b = b % Self.mod
+        let done: Void? = bytes.withContiguousStorageIfAvailable { update(buffer: UnsafeRawBufferPointer($0)) }
+        if done == nil { Array(bytes).withUnsafeBytes { update(buffer: $0) } }
     }
 
-    public var value: UInt32 { (b << 16) | a }
+    public mutating func update(buffer: UnsafeRawBufferPointer) {
+        var rest = buffer
+        // zlib takes a 32-bit length.
+        while !rest.isEmpty {
+            let n = min(rest.count, Int(UInt32.max))
+            state = adler32(state, rest.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(n))
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+        }
+    }
+
+    public var value: UInt32 { UInt32(truncatingIfNeeded: state) }
 
     public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
         var c = Adler32()

@@ -68,6 +68,7 @@ public final class FileTxnSnapLog: @unchecked Sendable {
                 guard t.getNode("/") != nil else { throw SnapshotFormat.Corrupt(offset: 0, reason: "no root node") }
                 t.finishLoading()
                 t.setLastProcessedZxid(c.zxid)
+                if let d = contents.digest { t.setDigestFromLoadedSnapshot(zxid: d.zxid, version: d.version, digest: d.digest) }
                 for s in contents.sessions { sessions[s.id] = s.timeout }
                 tree = t
                 snapZxid = c.zxid
@@ -100,13 +101,19 @@ public final class FileTxnSnapLog: @unchecked Sendable {
                 case .closeSession: sessions[r.hdr.clientId] = nil
                 default: break
                 }
-                _ = t.processTxn(r.hdr, r.txn)
+                _ = t.processTxn(r.hdr, r.txn, digest: r.digest)
                 replayed += 1
             }
             if case .torn(let tail) = outcome {
                 torn = tail
                 try cutOff(tail)
             }
+        }
+        if let d = t.digestFromLoadedSnapshot {
+            logger.warning("The logs end at zxid 0x\(String(t.lastProcessedZxid, radix: 16)), before 0x\(String(d.zxid, radix: 16)) that the snapshot's digest is for")
+        }
+        if t.digestMismatches > 0 {
+            logger.warning("\(t.digestMismatches) txns or snapshots recorded a tree digest other than the replayed tree's")
         }
         return Restored(tree: t, sessions: sessions, snapshotZxid: snapZxid, tornTail: torn, replayed: replayed)
     }

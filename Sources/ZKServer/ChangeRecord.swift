@@ -12,13 +12,21 @@ public final class ChangeRecord {
     public var stat: StatPersisted?
     public var childCount: Int
     public var acl: [ACL]
+    public var data: [UInt8]?
+    /// This node's digest as the change leaves it (0 once deleted), and the
+    /// whole tree's digest once this change and those before it are applied.
+    public var nodeDigest: Int64 = 0
+    public var treeDigest: Int64 = 0
 
-    init(zxid: Int64, path: String, stat: StatPersisted?, childCount: Int, acl: [ACL]) {
-        self.zxid = zxid; self.path = path; self.stat = stat; self.childCount = childCount; self.acl = acl
+    init(zxid: Int64, path: String, stat: StatPersisted?, childCount: Int, acl: [ACL], data: [UInt8]? = nil) {
+        self.zxid = zxid; self.path = path; self.stat = stat; self.childCount = childCount; self.acl = acl; self.data = data
     }
 
     func duplicate(zxid: Int64) -> ChangeRecord {
-        ChangeRecord(zxid: zxid, path: path, stat: stat, childCount: childCount, acl: acl)
+        let c = ChangeRecord(zxid: zxid, path: path, stat: stat, childCount: childCount, acl: acl, data: data)
+        c.nodeDigest = nodeDigest
+        c.treeDigest = treeDigest
+        return c
     }
 }
 
@@ -42,6 +50,8 @@ public final class OutstandingChanges: @unchecked Sendable {
     }
 
     func lockedAll() -> ArraySlice<ChangeRecord> { queue[head...] }
+
+    func lockedLast() -> ChangeRecord? { queue.count > head ? queue.last : nil }
 
     /// Drops records up to the applied zxid.
     public func applied(zxid: Int64) {

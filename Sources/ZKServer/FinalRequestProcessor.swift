@@ -31,7 +31,11 @@ public final class FinalRequestProcessor: RequestProcessor, @unchecked Sendable 
             zks.sessionTracker.removeSession(r.sessionId)
         }
         guard let hdr = r.hdr, let txn = r.txn else { return nil }
-        let rc = zks.zkDb.withTree { $0.processTxn(hdr, txn) }
+        let rc = zks.zkDb.withTree { $0.processTxn(hdr, txn, digest: r.txnDigest) }
+        if let m = rc.digestMismatch {
+            // Only counted by Apache; the tree stays authoritative.
+            logger.warning("Digest mismatch at zxid 0x\(String(hdr.zxid, radix: 16)) (type \(hdr.type)): the txn carried \(m.expected), the tree has \(m.actual)")
+        }
         zks.outstandingChanges.applied(zxid: hdr.zxid)
         if r.type == OpCode.closeSession.rawValue && r.cnxn == nil {
             zks.closeConnection(sessionId: r.sessionId)

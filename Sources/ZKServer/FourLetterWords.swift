@@ -167,8 +167,9 @@ public enum FourLetterWords {
 
     static func mntr(_ zks: ZooKeeperServer, _ factory: NIOServerCnxnFactory) -> String {
         let s = zks.serverStats
-        let (znodes, watches, ephemerals, dataSize) = zks.zkDb.withTree {
-            ($0.nodeCount, $0.dataWatches.watchCount + $0.childWatches.watchCount, $0.ephemeralCount, $0.approximateDataSize)
+        let (znodes, watches, ephemerals, dataSize, mismatches) = zks.zkDb.withTree {
+            ($0.nodeCount, $0.dataWatches.watchCount + $0.childWatches.watchCount, $0.ephemeralCount, $0.approximateDataSize,
+             $0.digestMismatches)
         }
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
         var lim = rlimit()
@@ -195,6 +196,7 @@ public enum FourLetterWords {
             ("zk_connection_drop_probability", "0.0"),
             ("zk_outstanding_changes_queued", "\(zks.outstandingChanges.count)"),
             ("zk_resident_set_size_bytes", "\(rssBytes())"),
+            ("zk_digest_mismatches_count", "\(mismatches)"),
         ]
         return values.map { "\($0.0)\t\($0.1)\n" }.joined()
     }

@@ -40,6 +40,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
     func pRequest(_ r: Request) {
         r.hdr = nil
         r.txn = nil
+        r.txnDigest = nil
         do {
             switch OpCode(rawValue: r.type) {
             case .create, .create2, .createContainer, .createTTL, .delete, .deleteContainer, .setData, .setACL, .reconfig,
@@ -52,6 +53,9 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
                 try zks.sessionTracker.checkSession(r.sessionId)
             default:
                 logger.warning("unknown type \(r.type)")
+            }
+            if r.hdr != nil, zks.config.digestEnabled {
+                r.txnDigest = TxnDigest(version: DigestCalculator.version, treeDigest: changes.withLock { lockedCurrentDigest() })
             }
         } catch let e as KeeperCode {
             if r.hdr != nil {
@@ -135,18 +139,39 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
     // MARK: one write
 
     private func getRecordForPath(_ path: String) throws(KeeperCode) -> ChangeRecord {
-        let rec: ChangeRecord? = changes.withLock {
-            if let c = changes.lockedGet(path) { return c }
-            return db.withTree { t in
-                guard let n = t.getNode(path) else { return nil }
-                return ChangeRecord(zxid: -1, path: path, stat: n.stat, childCount: n.children.count, acl: t.acl(of: n))
-            }
-        }
-        guard let rec, rec.stat != nil else { throw .noNode }
+        guard let rec = changes.withLock({ lockedRecord(path) }), rec.stat != nil else { throw .noNode }
         return rec
     }
 
-    private func addChangeRecord(_ c: ChangeRecord) { changes.withLock { changes.lockedAdd(c) } }
+    /// The newest outstanding change of a path, else the node as the tree has it.
+    private func lockedRecord(_ path: String) -> ChangeRecord? {
+        if let c = changes.lockedGet(path) { return c }
+        return db.withTree { t in
+            guard let n = t.getNode(path) else { return nil }
+            let c = ChangeRecord(zxid: -1, path: path, stat: n.stat, childCount: n.children.count, acl: t.acl(of: n), data: n.data)
+            c.nodeDigest = DigestCalculator.nodeDigest(path: path, data: n.data, stat: n.stat)
+            return c
+        }
+    }
+
+    private func addChangeRecord(_ c: ChangeRecord) { changes.withLock { lockedAdd(c) } }
+
+    /// Adds a change with its precalculated digests: the tree's moves by the
+    /// difference between this node's digest before and after it
+    /// (PrepRequestProcessor.precalculateDigest). Caller holds the changes lock.
+    private func lockedAdd(_ c: ChangeRecord) {
+        let before = lockedCurrentDigest()
+        let previous = lockedRecord(c.path)?.nodeDigest ?? 0
+        c.nodeDigest = c.stat.map { DigestCalculator.nodeDigest(path: c.path, data: c.data, stat: $0) } ?? 0
+        c.treeDigest = before &- previous &+ c.nodeDigest
+        changes.lockedAdd(c)
+    }
+
+    /// The tree digest once every outstanding change is applied. Final applies
+    /// a txn before dropping its records, so the two never disagree.
+    private func lockedCurrentDigest() -> Int64 {
+        changes.lockedLast()?.treeDigest ?? db.withTree { $0.digest }
+    }
 
     private func checkACL(_ r: Request, _ acl: [ACL], _ perm: Int32) throws(KeeperCode) {
         guard AuthScheme.checkACL(acl, perm: perm, ids: r.authInfo, skipACL: zks.config.skipACL) else { throw .noAuth }
@@ -238,6 +263,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
             nr.stat!.version = newVersion
             nr.stat!.mtime = time
             nr.stat!.mzxid = zxid
+            nr.data = req.data
             addChangeRecord(nr)
         case .reconfig:
             // Dynamic reconfiguration is off unless reconfigEnabled, and a standalone
@@ -266,7 +292,16 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
                 for c in changes.lockedAll() {
                     if c.stat == nil { es.remove(c.path) } else if c.stat!.ephemeralOwner == r.sessionId { es.insert(c.path) }
                 }
-                for p in es { changes.lockedAdd(ChangeRecord(zxid: zxid, path: p, stat: nil, childCount: 0, acl: [])) }
+                for p in es.sorted() {
+                    // The parent's pzxid moves with each delete; the digest must see it.
+                    let parentPath = PathUtils.parent(of: p)
+                    if let parent = lockedRecord(parentPath), parent.stat != nil {
+                        let pr = parent.duplicate(zxid: zxid)
+                        pr.stat!.pzxid = zxid
+                        lockedAdd(pr)
+                    }
+                    lockedAdd(ChangeRecord(zxid: zxid, path: p, stat: nil, childCount: 0, acl: []))
+                }
                 return es.sorted()
             }
             r.txn = .closeSession(paths: zks.config.closeSessionTxnEnabled ? paths : nil)
@@ -328,10 +363,16 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
         default:
             r.txn = .create(CreateTxn(path: path, data: req.data, acl: acl, ephemeral: mode.isEphemeral, parentCVersion: newCversion))
         }
+        // The owner the tree will store, which the txn type decides, not the
+        // flags: a plain create with the container flag makes no container.
+        // (Apache takes the flags here and logs digests its followers reject.)
         var owner: Int64 = 0
-        if mode.isContainer || type == OpCode.createContainer.rawValue { owner = EphemeralType.containerOwner }
-        else if mode.isTTL { owner = EphemeralType.ttlOwner(req.ttl) }
-        else if mode.isEphemeral { owner = r.sessionId }
+        switch r.txn {
+        case .createContainer?: owner = EphemeralType.containerOwner
+        case .createTTL?: owner = EphemeralType.ttlOwner(req.ttl)
+        case .create(let c)?, .create2(let c)?: owner = c.ephemeral ? r.sessionId : 0
+        default: break
+        }
         var s = StatPersisted()
         s.czxid = zxid; s.mzxid = zxid; s.pzxid = zxid; s.ctime = time; s.mtime = time; s.ephemeralOwner = owner
         let pr = parent.duplicate(zxid: zxid)
@@ -339,7 +380,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
         pr.stat!.cversion = newCversion
         pr.stat!.pzxid = zxid
         addChangeRecord(pr)
-        addChangeRecord(ChangeRecord(zxid: zxid, path: path, stat: s, childCount: 0, acl: acl))
+        addChangeRecord(ChangeRecord(zxid: zxid, path: path, stat: s, childCount: 0, acl: acl, data: req.data))
     }
 
     /// Java's %010d: zero-padded to ten characters, the sign counting as one.

@@ -16,6 +16,9 @@ public final class Request: @unchecked Sendable {
     public let createTime: Int64
     public var hdr: TxnHeader?
     public var txn: Txn?
+    /// The tree digest once this txn is applied, precalculated by Prep; nil
+    /// for error txns, as Apache logs them.
+    public var txnDigest: TxnDigest?
     /// The KeeperException Prep raised, reported by Final.
     public var exception: KeeperCode?
 

@@ -39,6 +39,8 @@ public struct ServerConfig: Sendable {
     public var readOnlyModeEnabled: Bool = false
     public var sessionlessCnxnTimeoutMs: Int = 10000
     public var closeSessionTxnEnabled: Bool = true
+    /// zookeeper.digest.enabled: log and snapshot the tree digest.
+    public var digestEnabled: Bool = true
     public var skipACL: Bool = false
     public var snapCount: Int = 100_000
     /// Log preallocation step in bytes (preAllocSize is given in KiB).
@@ -118,6 +120,7 @@ public struct ServerConfig: Sendable {
             case "readonlymode.enabled": c.readOnlyModeEnabled = try bool()
             case "nio.sessionlessCnxnTimeout": c.sessionlessCnxnTimeoutMs = try int(1...Int(Int32.max))
             case "closeSessionTxn.enabled": c.closeSessionTxnEnabled = try bool()
+            case "digest.enabled": c.digestEnabled = try bool()
             case "skipACL": c.skipACL = try bool()
             case "snapCount": c.snapCount = try int(2...Int(Int32.max))
             case "preAllocSize": c.preAllocSizeBytes = try int(4...(1 << 30)) * 1024

@@ -8,7 +8,8 @@ import ZKJute
 import ZKPersistence
 
 enum SnapshotWriter {
-    static func write(db: ZKDatabase, sessions: [(id: Int64, timeout: Int32)], to snapLog: FileTxnSnapLog, fsync: Bool) throws -> (zxid: Int64, nodes: Int) {
+    static func write(db: ZKDatabase, sessions: [(id: Int64, timeout: Int32)], to snapLog: FileTxnSnapLog, fsync: Bool,
+                      digestEnabled: Bool) throws -> (zxid: Int64, nodes: Int) {
         let zxid = db.lastProcessedZxid
         let aclsBefore = db.withTree { $0.aclCache.entries }
         var body = ByteBuffer()
@@ -28,12 +29,15 @@ enum SnapshotWriter {
         // Keys created during the walk are in the later list, keys released in
         // the earlier one; nodes may refer to either.
         var acls = Dictionary(aclsBefore.map { ($0.key, $0.acl) }, uniquingKeysWith: { a, _ in a })
-        for e in db.withTree({ $0.aclCache.entries }) { acls[e.key] = e.acl }
+        let (aclsAfter, zxidDigest) = db.withTree { ($0.aclCache.entries, $0.lastProcessedZxidDigest) }
+        for e in aclsAfter { acls[e.key] = e.acl }
         var out = ByteBuffer()
         out.reserveCapacity(body.readableBytes + 4096)
         SnapshotFormat.writeHead(sessions: sessions, acls: acls.keys.sorted().map { ($0, acls[$0]!) }, to: &out)
         out.writeBuffer(&body)
-        SnapshotFormat.writeTail(digest: nil, to: &out)
+        // The digest as of the last txn applied when the walk ended: replay
+        // reaching that zxid must arrive at the same tree (DataTree.serializeZxidDigest).
+        SnapshotFormat.writeTail(digest: digestEnabled ? zxidDigest : nil, to: &out)
         try snapLog.writeSnapshot(out, zxid: zxid, fsync: fsync)
         return (zxid, count)
     }

@@ -45,7 +45,7 @@ public final class SyncRequestProcessor: RequestProcessor, @unchecked Sendable {
         do {
             for r in batch {
                 guard let hdr = r.hdr, let txn = r.txn else { continue }
-                try txnLog.append(hdr, txn)
+                try txnLog.append(hdr, txn, digest: r.txnDigest)
                 logged += 1
             }
             guard logged > 0 else { return }

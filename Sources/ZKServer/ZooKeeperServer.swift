@@ -51,7 +51,8 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         logger.info("Recovered \(r.tree.nodeCount) nodes and \(r.sessions.count) sessions up to zxid 0x\(String(r.lastZxid, radix: 16)) in \(Clock.monotonicMillis() - started) ms (\(r.replayed) txns replayed)")
         if !orphans.isEmpty { logger.info("Removed \(orphans.count) ephemeral nodes of sessions that no longer exist") }
         _ = try SnapshotWriter.write(db: zkDb, sessions: r.sessions.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 },
-                                 to: snapLog, fsync: config.forceSync)
+                                 to: snapLog, fsync: config.forceSync,
+                                                     digestEnabled: config.digestEnabled)
     }
 
     /// Background snapshot (SnapshotThread); a failure is logged, the log still holds everything.
@@ -59,7 +60,8 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         let sessions = sessionTracker.allSessions().map { ($0.id, $0.timeout) }.sorted { $0.0 < $1.0 }
         do {
             let started = Clock.monotonicMillis()
-            let (zxid, nodes) = try SnapshotWriter.write(db: zkDb, sessions: sessions, to: snapLog, fsync: config.forceSync)
+            let (zxid, nodes) = try SnapshotWriter.write(db: zkDb, sessions: sessions, to: snapLog, fsync: config.forceSync,
+                                                     digestEnabled: config.digestEnabled)
             logger.info("Snapshot of \(nodes) nodes at zxid 0x\(String(zxid, radix: 16)) written in \(Clock.monotonicMillis() - started) ms")
         } catch {
             logger.error("Snapshot failed: \(error)")

@@ -1799,14 +1799,18 @@ def diff_steps(diffs):
 
 # ---------------------------------------------------------------- driving servers
 
-def record_server(kind):
-    """Start a fresh standalone server of `kind`, run the script, stop it."""
+def record_server(kind, after=None):
+    """Start a fresh standalone server of `kind`, run the script, call
+    `after(srv)` if given while the server still runs, stop it."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import servers
     srv = servers.make_server(kind, cfg=dict(SERVER_CFG), props=dict(SERVER_PROPS))
     try:
         srv.start()
-        return record(srv.host, srv.port)
+        transcript = record(srv.host, srv.port)
+        if after:
+            after(srv)
+        return transcript
     finally:
         srv.cleanup()
 

@@ -26,17 +26,28 @@ import servers
 B_KIND = os.environ.get("ZK_DIFF_B") or os.environ.get("ZK_COMPAT_TARGET", "zkswiftd")
 
 
+# zk_digest_mismatches_count of each server once the script has run
+MISMATCHES = {}
+
+
+def _note_mismatches(kind):
+    def after(srv):
+        mntr = dict(l.split("\t", 1) for l in servers.four_letter(srv.port, "mntr").splitlines() if "\t" in l)
+        MISMATCHES[kind] = mntr.get("zk_digest_mismatches_count")
+    return after
+
+
 @pytest.fixture(scope="module")
 def apache_transcript():
     """Raw transcript of the script against a fresh Apache 3.8.0."""
-    return d.record_server("apache")
+    return d.record_server("apache", after=_note_mismatches("apache"))
 
 
 @pytest.fixture(scope="module")
 def transcripts(apache_transcript, tmp_path_factory):
     """(raw Apache transcript, raw B transcript, output dir), each from a fresh server."""
     ta = apache_transcript
-    tb = d.record_server(B_KIND)
+    tb = d.record_server(B_KIND, after=_note_mismatches("B"))
     out = os.environ.get("ZK_DIFF_OUT") or str(tmp_path_factory.mktemp("differential"))
     os.makedirs(out, exist_ok=True)
     for name, obj in (("apache.raw", ta), (f"{B_KIND}.raw", tb),
@@ -62,6 +73,20 @@ def test_zero_differences(transcripts):
         f"first at step {steps[0] if steps else None} (later ones may follow from it); "
         f"steps: {steps[:60]}; transcripts in {out}:\n" + d.format_diffs(diffs, "apache", B_KIND)
         + "\nversion-dependent steps:\n" + report)
+
+
+def test_live_txn_digests_match_the_tree(transcripts):
+    """Every write of the script (errors, multi, sessions closing with
+    ephemerals, containers, TTLs) carried the digest Prep precalculated; Final
+    compared it with the tree after applying it, and none differed.
+
+    Apache 3.8.0 itself reports 4 here: its Prep takes the ephemeral owner from
+    the create flags, so createContainer without the container flag and
+    create/create2 with it log digests that its own tree does not reach."""
+    print(f"digest mismatches: {MISMATCHES}")
+    if B_KIND == "apache":
+        pytest.xfail("Apache 3.8.0 precalculates container-flag digests wrongly")
+    assert MISMATCHES.get("B") == "0", f"{B_KIND}: {MISMATCHES.get('B')} txn digests differed from the tree"
 
 
 def test_script_covers_every_client_operation(apache_transcript):

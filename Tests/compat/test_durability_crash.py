@@ -18,6 +18,7 @@ import time
 
 import durability as d
 import rawzk
+import servers
 from helpers import TARGET
 
 CYCLES = int(os.environ.get("DURABILITY_CYCLES", "30"))
@@ -315,6 +316,11 @@ def test_sigkill_while_writing():
                            f"{sum(w.acked for w in writers)}, in doubt "
                            f"{[w.pending and w.pending[0] for w in writers]}")
             d.start(srv)
+            # Replay compared each logged TxnDigest (written under concurrent
+            # load, after fuzzy snapshots) with the tree it rebuilt.
+            mntr = dict(l.split("\t", 1) for l in servers.four_letter(srv.port, "mntr").splitlines() if "\t" in l)
+            assert mntr.get("zk_digest_mismatches_count") == "0", \
+                f"seed {seed}, after cycle {cycle}: {mntr.get('zk_digest_mismatches_count')} digest mismatches in replay"
             c = rawzk.RawZK.session(srv.host, srv.port)
             try:
                 for w in writers:

@@ -198,6 +198,11 @@ def test_reader_serves_the_writers_tree(written, writer, reader, mode, tmp_path)
         after = full_dump(srv)
         diff = d.diff_dumps(before, after)
         assert not diff, f"{writer} -> {reader} ({mode}): tree differs:\n" + "\n".join(diff)
+        # The reader compared every TxnDigest it replayed (and the snapshot's
+        # digest section) with its own tree: the writer's digests must agree.
+        mntr = dict(l.split("\t", 1) for l in servers.four_letter(srv.port, "mntr").splitlines() if "\t" in l)
+        assert mntr.get("zk_digest_mismatches_count") == "0", \
+            f"{writer} -> {reader} ({mode}): digest mismatches {mntr.get('zk_digest_mismatches_count')}"
         # the reader carries on from the writer's zxid
         last = max(max(v[1][0], v[1][1], v[1][10]) for v in before.values())
         c = rawzk.RawZK.session(srv.host, srv.port)
@@ -270,3 +275,41 @@ def test_apache_snapshot_formatter_reads_the_snapshots(written, mode):
     newest = d.read_snapshot(snaps[-1][1])
     owners = {n.ephemeral_owner for n in newest.nodes if n.ephemeral_owner > 0}
     assert owners <= set(newest.sessions), "ephemeral owner missing from the session table"
+
+
+def test_snapshot_digest_matches_its_tree(written):
+    """The snapshot written at the clean restart (nothing being written
+    meanwhile, so not fuzzy) holds the tree as of its zxid: the tree digest of
+    its nodes (disk-format.md §4.5) equals the TxnDigest the log recorded for
+    that zxid, and its digest section is either empty (zxid 0, allowed by §5.2)
+    or names that zxid and the same digest."""
+    src, _, quiet = written(TARGET, "snapshot")
+    assert quiet, "no snapshot was written at the restart"
+    digests = {r.zxid: r.digest for _, p in d.log_files(src) for r in d.read_log(p).records}
+    for name in sorted(quiet):
+        s = d.read_snapshot(os.path.join(d.version2(src), name))
+        z = d.zxid_of(name, "snapshot")
+        mine = d.tree_digest(s.nodes)
+        logged = digests.get(z)
+        assert logged is not None, f"record {z:#x} has no TxnDigest"
+        assert logged == (2, mine), f"{name}: nodes give {mine:#x}, the log recorded {logged} for {z:#x}"
+        assert s.digest is not None, f"{name}: no digest section"
+        assert s.digest in ((0, 2, 0), (z, 2, mine)), f"{name}: digest section {s.digest}, tree {mine:#x}"
+
+
+@pytest.mark.parametrize("mode", ["log", "snapshot"])
+def test_txn_records_carry_digests(written, mode):
+    """With zookeeper.digest.enabled (the default) every record except a
+    top-level error record ends with a version-2 TxnDigest, as Apache writes
+    them (disk-format.md §4.3; a failed multi has one too). Apache readers
+    compare them with their tree (checked by the reader test's mntr
+    zk_digest_mismatches_count when Apache reads these files)."""
+    src, _, _ = written(TARGET, mode)
+    missing = []
+    for _, path in d.log_files(src):
+        for r in d.read_log(path).records:
+            if r.type != -1 and (r.digest is None or r.digest[0] != 2):
+                missing.append(f"{os.path.basename(path)} zxid {r.zxid:#x} {r.type_name}: {r.digest}")
+            if r.type == -1 and r.digest is not None:
+                missing.append(f"{os.path.basename(path)} zxid {r.zxid:#x} error record with a digest")
+    assert not missing, f"{len(missing)} records without the expected digest:\n" + "\n".join(missing[:10])
