@@ -58,10 +58,15 @@ public final class TxnLogFile {
     /// preallocated tail is zeros).
     private func validRecordFollows(_ offset: Int, maxRecordBytes: Int) -> Bool {
         ensure(fileSize)
-        let view = bytes.readableBytesView
-        guard let lastNonZero = view.lastIndex(where: { $0 != 0 }) else { return false }
+        // The preallocated tail is megabytes of zeros: skip it a word at a time.
+        let used = bytes.withUnsafeReadableBytes { raw -> Int in
+            var i = raw.count
+            while i >= 8, raw.loadUnaligned(fromByteOffset: i - 8, as: UInt64.self) == 0 { i -= 8 }
+            while i > 0, raw[i - 1] == 0 { i -= 1 }
+            return i
+        }
         var at = offset + 1
-        while at + 12 < lastNonZero + 1 {
+        while at + 12 < used {
             if let len = bytes.getInteger(at: at + 8, as: Int32.self), len > 0, Int(len) <= maxRecordBytes,
                case .record = TxnLogFormat.step(bytes, at: at, maxRecordBytes: maxRecordBytes) {
                 return true

@@ -47,6 +47,9 @@ public struct ServerConfig: Sendable {
     public var preAllocSizeBytes: Int = 64 * 1024 * 1024
     public var forceSync: Bool = true
     public var fsyncWarningThresholdMs: Int = 1000
+    /// Snapshots autopurge keeps (at least 3) and its period; 0 hours: off.
+    public var autopurgeSnapRetainCount: Int = 3
+    public var autopurgeIntervalHours: Int = 0
     /// Keys accepted but without effect yet, with their lines, for one log line each.
     public var ignored: [PropertyEntry] = []
 
@@ -126,6 +129,10 @@ public struct ServerConfig: Sendable {
             case "preAllocSize": c.preAllocSizeBytes = try int(4...(1 << 30)) * 1024
             case "forceSync": c.forceSync = try bool()
             case "fsync.warningthresholdms": c.fsyncWarningThresholdMs = try int(0...Int(Int32.max))
+            // Apache takes any integer here, then lifts a count below 3 to 3
+            // (with a WARN, logged at start-up) and treats an interval <= 0 as off.
+            case "autopurge.snapRetainCount": c.autopurgeSnapRetainCount = try int(Int(Int32.min)...Int(Int32.max))
+            case "autopurge.purgeInterval": c.autopurgeIntervalHours = try int(Int(Int32.min)...Int(Int32.max))
             default:
                 if e.key.hasPrefix("server.") || e.key.hasPrefix("group.") || e.key.hasPrefix("weight.") {
                     throw fail("ensemble configuration is not supported by this version of zkswiftd; remove server.N lines to run standalone")

@@ -23,6 +23,7 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
     public private(set) var sessionTracker: SessionTracker!
     private var firstProcessor: PrepRequestProcessor!
     private var containerManager: ContainerManager?
+    private var cleanupManager: DatadirCleanupManager?
     private var snapLog: FileTxnSnapLog!
     private var restoredSessions: [Int64: Int32] = [:]
     private let hzxid = NIOLockedValueBox<Int64>(0)
@@ -90,10 +91,17 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         let cm = ContainerManager(zks: self)
         cm.start()
         containerManager = cm
+        // After loadData, so the first purge already counts the snapshot it wrote.
+        let purge = DatadirCleanupManager(snapDir: snapLog.snapDir, logDir: snapLog.logDir,
+                                          retainCount: config.autopurgeSnapRetainCount,
+                                          intervalHours: config.autopurgeIntervalHours)
+        purge.start()
+        cleanupManager = purge
     }
 
     public func shutdown() {
         containerManager?.shutdown()
+        cleanupManager?.shutdown()
         sessionTracker?.shutdown()
         firstProcessor?.shutdown()
     }

@@ -56,18 +56,8 @@ enum TxnLogTool {
                 lastOffset = r.offset
                 each(r)
             }
-            if case .torn(let tail) = outcome {
-                // A torn write is the last thing in the log. The reader can take
-                // a middle record with an unusable length for one (see
-                // TxnLogReaderTests.badLengthInMiddleOfNewestLogIsCorruption), so
-                // make sure no valid record starts after it.
-                if let later = try validRecordStart(path, after: tail.offset, maxRecordBytes: maxRecordBytes) {
-                    s.corruption = LogDamage(file: path, offset: tail.offset,
-                        reason: "\(tail.reason), but a valid record follows at offset \(later)")
-                    return s
-                }
-                s.torn = tail
-            }
+            // The reader calls damage torn only when no valid record follows it.
+            if case .torn(let tail) = outcome { s.torn = tail }
         } catch let c as TxnLogCorruption {
             s.corruption = LogDamage(file: c.file, offset: c.offset, reason: c.reason)
             return s
@@ -86,29 +76,6 @@ enum TxnLogTool {
             }
         }
         return s
-    }
-
-    /// The first offset after `offset` where a whole, checksummed, decodable
-    /// record starts, searching up to the last non-zero byte of the file.
-    static func validRecordStart(_ path: String, after offset: Int, maxRecordBytes: Int) throws -> Int? {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw PersistenceError("cannot read \(path)") }
-        defer { try? h.close() }
-        var data = [UInt8]()
-        while let d = try h.read(upToCount: 1 << 20), !d.isEmpty { data += d }
-        // The preallocated tail is megabytes of zeros: skip it a word at a time.
-        let last = data.withUnsafeBytes { raw -> Int in
-            var i = raw.count
-            while i >= 8, raw.loadUnaligned(fromByteOffset: i - 8, as: UInt64.self) == 0 { i -= 8 }
-            while i > 0, raw[i - 1] == 0 { i -= 1 }
-            return i
-        }
-        let buf = ByteBuffer(bytes: data[..<last])
-        var p = offset + 1
-        while p + 13 <= last {
-            if case .record = TxnLogFormat.step(buf, at: p, maxRecordBytes: maxRecordBytes) { return p }
-            p += 1
-        }
-        return nil
     }
 
     /// Offset just past the last record (the header's end if there is none).

@@ -2,6 +2,7 @@
 // transaction logs and snapshots, and purge old ones. Subcommands are thin:
 // the work is in TxnLogTool, SnapshotTool and Purge, which tests call directly.
 import ArgumentParser
+import ZKPersistence
 
 @main
 struct ZKSwift: ParsableCommand {
@@ -89,13 +90,13 @@ struct PurgeCommand: ParsableCommand {
     @Option(name: .customLong("log-dir"), help: "The dataLogDir, when logs live apart from snapshots.")
     var logDir: String?
     @Option(name: .short, help: "Snapshots to keep (at least 3).")
-    var n: Int = Purge.minimumRetain
+    var n: Int = PurgeTxnLog.minimumRetain
     @Flag(name: .customLong("dry-run"), help: "Only print what would be removed.")
     var dryRun = false
 
     func validate() throws {
-        guard n >= Purge.minimumRetain else {
-            throw ValidationError("-n must be at least \(Purge.minimumRetain), as Apache's PurgeTxnLog requires")
+        guard n >= PurgeTxnLog.minimumRetain else {
+            throw ValidationError("-n must be at least \(PurgeTxnLog.minimumRetain), as Apache's PurgeTxnLog requires")
         }
     }
 

@@ -15,7 +15,7 @@ import ZKPersistence
 
     @Test func keepsNewestNAndTheLogReachingBackToTheOldest() {
         // snapshots 0, 0x11, 0x1f, 0x30, 0x45; logs 1, 0x13, 0x20, 0x31, 0x46
-        let p = Purge.plan(snapshots: Self.snaps([0x45, 0, 0x1f, 0x30, 0x11]), logs: Self.logs([1, 0x13, 0x20, 0x31, 0x46]), retain: 3)
+        let p = PurgeTxnLog.plan(snapshots: Self.snaps([0x45, 0, 0x1f, 0x30, 0x11]), logs: Self.logs([1, 0x13, 0x20, 0x31, 0x46]), retain: 3)
         #expect(p.retained == ["snapshot.45", "snapshot.30", "snapshot.1f"])
         #expect(p.oldestRetainedZxid == 0x1f)
         // log.13 starts at or before 0x1f: it holds 0x20.. for snapshot.1f, so it stays.
@@ -24,33 +24,33 @@ import ZKPersistence
     }
 
     @Test func logStartingExactlyAtTheSnapshotIsTheOneKept() {
-        let p = Purge.plan(snapshots: Self.snaps([5, 10, 15, 20]), logs: Self.logs([1, 6, 10, 16]), retain: 3)
+        let p = PurgeTxnLog.plan(snapshots: Self.snaps([5, 10, 15, 20]), logs: Self.logs([1, 6, 10, 16]), retain: 3)
         #expect(p.oldestRetainedZxid == 10)
         #expect(p.deleteLogs == ["log.1", "log.6"])
         #expect(p.deleteSnapshots == ["snapshot.5"])
     }
 
     @Test func fewerSnapshotsThanNRemovesNothingNeeded() {
-        let p = Purge.plan(snapshots: Self.snaps([0, 0x10]), logs: Self.logs([1, 0x11]), retain: 3)
+        let p = PurgeTxnLog.plan(snapshots: Self.snaps([0, 0x10]), logs: Self.logs([1, 0x11]), retain: 3)
         #expect(p.retained == ["snapshot.10", "snapshot.0"])
         #expect(p.deleteLogs.isEmpty && p.deleteSnapshots.isEmpty)
     }
 
     @Test func invalidSnapshotsDoNotCountButOldOnesGo() {
         // 0x40 is damaged: the three valid ones are 0x30, 0x20, 0x10.
-        let p = Purge.plan(snapshots: Self.snaps([0, 0x10, 0x20, 0x30, 0x40], invalid: [0x40, 0]), logs: Self.logs([1, 0x11, 0x21, 0x31, 0x41]), retain: 3)
+        let p = PurgeTxnLog.plan(snapshots: Self.snaps([0, 0x10, 0x20, 0x30, 0x40], invalid: [0x40, 0]), logs: Self.logs([1, 0x11, 0x21, 0x31, 0x41]), retain: 3)
         #expect(p.retained == ["snapshot.30", "snapshot.20", "snapshot.10"])
         #expect(p.deleteSnapshots == ["snapshot.0"])
         #expect(p.deleteLogs.isEmpty)       // log.1 starts at or before 0x10: it holds 0x11.. for snapshot.10
     }
 
     @Test func noValidSnapshotMeansNothingIsRemoved() {
-        let p = Purge.plan(snapshots: Self.snaps([1, 2, 3], invalid: [1, 2, 3]), logs: Self.logs([1, 2]), retain: 3)
+        let p = PurgeTxnLog.plan(snapshots: Self.snaps([1, 2, 3], invalid: [1, 2, 3]), logs: Self.logs([1, 2]), retain: 3)
         #expect(p == PurgePlan())
     }
 
     @Test func noLogAtOrBeforeTheOldestSnapshotKeepsAllLogs() {
-        let p = Purge.plan(snapshots: Self.snaps([0x10, 0x20, 0x30, 0x40]), logs: Self.logs([0x25, 0x31]), retain: 3)
+        let p = PurgeTxnLog.plan(snapshots: Self.snaps([0x10, 0x20, 0x30, 0x40]), logs: Self.logs([0x25, 0x31]), retain: 3)
         #expect(p.oldestRetainedZxid == 0x20)
         #expect(p.deleteLogs.isEmpty)
         #expect(p.deleteSnapshots == ["snapshot.10"])
@@ -58,7 +58,7 @@ import ZKPersistence
 
     @Test func largerRetainCount() {
         let s: [Int64] = Array(0..<10).map { Int64($0 * 16) }
-        let p = Purge.plan(snapshots: Self.snaps(s), logs: Self.logs(s.map { $0 + 1 }), retain: 5)
+        let p = PurgeTxnLog.plan(snapshots: Self.snaps(s), logs: Self.logs(s.map { $0 + 1 }), retain: 5)
         #expect(p.oldestRetainedZxid == 0x50)
         #expect(p.deleteSnapshots == ["snapshot.0", "snapshot.10", "snapshot.20", "snapshot.30", "snapshot.40"])
         // log.41 starts before 0x50 and holds 0x50's successors.
