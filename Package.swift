@@ -35,6 +35,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "ZKQuorum", dependencies: [
+            "ZKJute", "ZKData", "ZKPersistence", "ZKServer",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ZKClient", dependencies: [
             "ZKJute",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -53,6 +60,7 @@ let package = Package(
         ]),
         .testTarget(name: "ZKJuteTests", dependencies: ["ZKJute"]),
         .testTarget(name: "ZKDataTests", dependencies: ["ZKData"]),
+        .testTarget(name: "ZKQuorumTests", dependencies: ["ZKQuorum", "ZKJute"]),
         .testTarget(name: "ZKServerTests", dependencies: [
             "ZKServer",
             .product(name: "NIOEmbedded", package: "swift-nio"),
