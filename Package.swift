@@ -18,12 +18,13 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .target(name: "ZKJute", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "ZKData", dependencies: ["ZKJute", "CZlib"]),
         .target(name: "ZKPersistence", dependencies: [
-            "ZKJute", "ZKData", "CZlib",
+            "ZKJute", "ZKData", "CZlib", "CSnappy",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

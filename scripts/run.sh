@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 cfg="${1:-conf/zoo.cfg}"
 # C libraries the build links (zlib comes with Swift's own prerequisites).
 missing=()
-for lib in zlib1g-dev; do dpkg -s "$lib" >/dev/null 2>&1 || missing+=("$lib"); done
+for lib in zlib1g-dev libsnappy-dev; do dpkg -s "$lib" >/dev/null 2>&1 || missing+=("$lib"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing ${missing[*]} (apt)"
   sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo

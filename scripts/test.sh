@@ -12,7 +12,9 @@ need_apt=()
 dpkg -s zookeeper >/dev/null 2>&1 || need_apt+=(zookeeper)
 dpkg -s zookeeper-bin >/dev/null 2>&1 || need_apt+=(zookeeper-bin)   # the C client's cli_mt
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
-for lib in zlib1g-dev; do   # C libraries the build links
+# snappy-java, for Apache's .snappy snapshots (zookeeper.jar's Class-Path names it)
+dpkg -s libsnappy-java >/dev/null 2>&1 || need_apt+=(libsnappy-java)
+for lib in zlib1g-dev libsnappy-dev; do   # C libraries the build links
   dpkg -s "$lib" >/dev/null 2>&1 || need_apt+=("$lib")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

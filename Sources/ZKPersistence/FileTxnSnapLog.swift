@@ -53,13 +53,11 @@ public final class FileTxnSnapLog: @unchecked Sendable {
         for c in candidates {
             let path = c.path
             if path.hasSuffix(".tmp") { continue }
-            if path.hasSuffix(".gz") || path.hasSuffix(".snappy") {
-                logger.warning("\(path): compressed snapshots are not supported yet; skipped")
-                continue
-            }
-            guard let bytes = try? DataDirectory.readFile(path), SnapshotFormat.looksComplete(bytes) else { continue }
+            let method = SnapshotCompression.Method(fileName: path)
+            guard let raw = try? DataDirectory.readFile(path), SnapshotCompression.passesPreCheck(raw, method: method) else { continue }
             tried += 1
             do {
+                let bytes = try SnapshotCompression.decompress(raw, method: method)
                 let contents = try SnapshotFormat.read(ByteBuffer(bytes: bytes), maxRecordBytes: maxRecordBytes)
                 let t = DataTree.emptyForLoading(extendedTypesEnabled: extendedTypesEnabled, acls: contents.acls)
                 for n in contents.nodes {
@@ -136,14 +134,26 @@ public final class FileTxnSnapLog: @unchecked Sendable {
         logger.warning("\(tail.file): cut off a torn last record at offset \(tail.offset) (\(tail.reason))")
     }
 
-    /// Writes `snapshot.<zxid>` atomically: temp file, fsync, rename, dir sync.
-    public func writeSnapshot(_ bytes: ByteBuffer, zxid: Int64, fsync: Bool) throws(PersistenceError) {
-        let name = DataDirectory.name("snapshot", zxid)
+    /// Writes `snapshot.<zxid>[.gz|.snappy]` atomically: temp file, fsync,
+    /// rename, dir sync. `bytes` is the uncompressed stream.
+    public func writeSnapshot(_ bytes: ByteBuffer, zxid: Int64, fsync: Bool,
+                              compression: SnapshotCompression.Method = .none) throws(PersistenceError) {
+        let name = DataDirectory.name("snapshot", zxid) + compression.fileSuffix
         let final = (snapDir as NSString).appendingPathComponent(name)
         let tmp = final + ".tmp"
+        var file = bytes
+        if compression != .none {
+            let r: Result<[UInt8], SnapshotCompression.Failure> = bytes.withUnsafeReadableBytes { buf in
+                do throws(SnapshotCompression.Failure) { return .success(try SnapshotCompression.compress(buf, method: compression)) } catch { return .failure(error) }
+            }
+            switch r {
+            case .success(let b): file = ByteBuffer(bytes: b)
+            case .failure(let e): throw PersistenceError("cannot compress snapshot \(final): \(e)")
+            }
+        }
         unlink(tmp)
         let f = try PosixFile(path: tmp, create: true)
-        try bytes.withUnsafeReadableBytes { (buf) throws(PersistenceError) in try f.write(buf, at: 0) }
+        try file.withUnsafeReadableBytes { (buf) throws(PersistenceError) in try f.write(buf, at: 0) }
         if fsync { try f.sync(dataOnly: false) }
         f.close()
         if rename(tmp, final) != 0 {

@@ -70,12 +70,11 @@ public enum PurgeTxnLog {
         if path.hasSuffix(".tmp") { return false }
         guard let h = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? h.close() }
-        if path.hasSuffix(".gz") {
-            return (try? h.read(upToCount: 2)) == Data([0x1f, 0x8b])
-        }
-        if path.hasSuffix(".snappy") {
-            // snappy-java's stream header (SnappyCodec.MAGIC_HEADER).
-            return (try? h.read(upToCount: 8)) == Data([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
+        let method = SnapshotCompression.Method(fileName: path)
+        if method != .none {
+            // A compressed snapshot is judged by its stream's magic at the start.
+            let head = (try? h.read(upToCount: 8)).map { [UInt8]($0) } ?? []
+            return SnapshotCompression.passesPreCheck(head, method: method)
         }
         guard let size = try? h.seekToEnd(), size >= 10 else { return false }
         guard (try? h.seek(toOffset: size - 5)) != nil, let tail = try? h.read(upToCount: 5) else { return false }

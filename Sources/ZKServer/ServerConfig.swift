@@ -2,6 +2,7 @@
 // Apache reads as JVM system properties are accepted with or without their
 // `zookeeper.` prefix; keys we do not implement yet are reported, not fatal.
 import Foundation
+import ZKPersistence
 
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public var file: String
@@ -47,6 +48,8 @@ public struct ServerConfig: Sendable {
     public var preAllocSizeBytes: Int = 64 * 1024 * 1024
     public var forceSync: Bool = true
     public var fsyncWarningThresholdMs: Int = 1000
+    /// snapshot.compression.method: how new snapshots are written; any kind is read.
+    public var snapshotCompression: SnapshotCompression.Method = .none
     /// Snapshots autopurge keeps (at least 3) and its period; 0 hours: off.
     public var autopurgeSnapRetainCount: Int = 3
     public var autopurgeIntervalHours: Int = 0
@@ -129,6 +132,11 @@ public struct ServerConfig: Sendable {
             case "preAllocSize": c.preAllocSizeBytes = try int(4...(1 << 30)) * 1024
             case "forceSync": c.forceSync = try bool()
             case "fsync.warningthresholdms": c.fsyncWarningThresholdMs = try int(0...Int(Int32.max))
+            // Apache quietly falls back to plain snapshots for a name it does
+            // not know; a misspelt method should not go unnoticed.
+            case "snapshot.compression.method":
+                guard let m = SnapshotCompression.Method(configValue: e.value) else { throw fail("must be empty, gz or snappy") }
+                c.snapshotCompression = m
             // Apache takes any integer here, then lifts a count below 3 to 3
             // (with a WARN, logged at start-up) and treats an interval <= 0 as off.
             case "autopurge.snapRetainCount": c.autopurgeSnapRetainCount = try int(Int(Int32.min)...Int(Int32.max))

@@ -9,7 +9,7 @@ import ZKPersistence
 
 enum SnapshotWriter {
     static func write(db: ZKDatabase, sessions: [(id: Int64, timeout: Int32)], to snapLog: FileTxnSnapLog, fsync: Bool,
-                      digestEnabled: Bool) throws -> (zxid: Int64, nodes: Int) {
+                      digestEnabled: Bool, compression: SnapshotCompression.Method = .none) throws -> (zxid: Int64, nodes: Int) {
         let zxid = db.lastProcessedZxid
         let aclsBefore = db.withTree { $0.aclCache.entries }
         var body = ByteBuffer()
@@ -38,7 +38,7 @@ enum SnapshotWriter {
         // The digest as of the last txn applied when the walk ended: replay
         // reaching that zxid must arrive at the same tree (DataTree.serializeZxidDigest).
         SnapshotFormat.writeTail(digest: digestEnabled ? zxidDigest : nil, to: &out)
-        try snapLog.writeSnapshot(out, zxid: zxid, fsync: fsync)
+        try snapLog.writeSnapshot(out, zxid: zxid, fsync: fsync, compression: compression)
         return (zxid, count)
     }
 }

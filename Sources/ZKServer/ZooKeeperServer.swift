@@ -52,8 +52,8 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         logger.info("Recovered \(r.tree.nodeCount) nodes and \(r.sessions.count) sessions up to zxid 0x\(String(r.lastZxid, radix: 16)) in \(Clock.monotonicMillis() - started) ms (\(r.replayed) txns replayed)")
         if !orphans.isEmpty { logger.info("Removed \(orphans.count) ephemeral nodes of sessions that no longer exist") }
         _ = try SnapshotWriter.write(db: zkDb, sessions: r.sessions.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 },
-                                 to: snapLog, fsync: config.forceSync,
-                                                     digestEnabled: config.digestEnabled)
+                                     to: snapLog, fsync: config.forceSync,
+                                     digestEnabled: config.digestEnabled, compression: config.snapshotCompression)
     }
 
     /// Background snapshot (SnapshotThread); a failure is logged, the log still holds everything.
@@ -62,7 +62,8 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         do {
             let started = Clock.monotonicMillis()
             let (zxid, nodes) = try SnapshotWriter.write(db: zkDb, sessions: sessions, to: snapLog, fsync: config.forceSync,
-                                                     digestEnabled: config.digestEnabled)
+                                                         digestEnabled: config.digestEnabled,
+                                                         compression: config.snapshotCompression)
             logger.info("Snapshot of \(nodes) nodes at zxid 0x\(String(zxid, radix: 16)) written in \(Clock.monotonicMillis() - started) ms")
         } catch {
             logger.error("Snapshot failed: \(error)")

@@ -2,6 +2,8 @@
 // name the exact offset of damage (a bad seal is reported where the seal is),
 // then parses it with the server's own reader (ZKPersistence.SnapshotFormat),
 // so what verify accepts is what recovery accepts, plus Apache's shape checks.
+// A .gz or .snappy file is decompressed first, as recovery does; offsets then
+// count bytes of the uncompressed stream, where the seals are.
 import Foundation
 import NIOCore
 import ZKJute
@@ -11,7 +13,9 @@ enum SnapshotTool {
     struct Loaded {
         var contents: SnapshotFormat.Contents
         var layout: Layout
+        /// Of the uncompressed stream.
         var fileSize: Int
+        var compression: SnapshotCompression.Method = .none
     }
 
     /// Where things are in the file (disk-format.md §5.2).
@@ -27,17 +31,18 @@ enum SnapshotTool {
     enum Failure: Error {
         case unreadable(String)
         case corrupt(offset: Int, reason: String)
+        /// The compressed layer is damaged: no offset in the snapshot stream to give.
+        case badCompression(String)
     }
 
     /// Reads and fully checks one snapshot file.
     static func load(_ path: String) throws(Failure) -> Loaded {
         if let why = Files.problem(path) { throw .unreadable("cannot read \(path): \(why)") }
-        if path.hasSuffix(".gz") || path.hasSuffix(".snappy") {
-            // The server cannot load these yet either (FileTxnSnapLog skips them).
-            throw .unreadable("\(path): compressed snapshots are not supported")
-        }
+        let raw: [UInt8]
+        do { raw = try DataDirectory.readFile(path) } catch { throw .unreadable(error.description) }
+        let method = SnapshotCompression.Method(fileName: path)
         let bytes: [UInt8]
-        do { bytes = try DataDirectory.readFile(path) } catch { throw .unreadable(error.description) }
+        do { bytes = try SnapshotCompression.decompress(raw, method: method) } catch { throw .badCompression(error.description) }
         let layout = try walk(bytes)
         let contents: SnapshotFormat.Contents
         do {
@@ -46,7 +51,7 @@ enum SnapshotTool {
             // The walk found nothing wrong but recovery's reader does: its word counts.
             throw .corrupt(offset: error.offset, reason: error.reason)
         }
-        let loaded = Loaded(contents: contents, layout: layout, fileSize: bytes.count)
+        let loaded = Loaded(contents: contents, layout: layout, fileSize: bytes.count, compression: method)
         try checkShape(loaded)
         return loaded
     }
@@ -135,7 +140,8 @@ enum SnapshotTool {
             seen.insert(n.path.contains("/") ? n.path : "")
         }
         guard hasRoot else { throw .corrupt(offset: l.layout.nodeOffsets.first ?? l.layout.seal1Offset, reason: "no root node") }
-        if l.fileSize > l.layout.end {
+        // Apache's pre-check of a compressed file looks only at its first bytes.
+        if l.compression == .none && l.fileSize > l.layout.end {
             throw .corrupt(offset: l.layout.end, reason: "\(l.fileSize - l.layout.end) bytes after the end of the snapshot")
         }
     }
@@ -170,7 +176,11 @@ enum SnapshotTool {
             sink.err("zkswift: \(why)")
             return Status.unreadable
         case .corrupt(let off, let reason):
-            sink.err("\(path): corrupt snapshot at offset \(off): \(reason)")
+            let stream = SnapshotCompression.Method(fileName: path) == .none ? "" : " of the uncompressed stream"
+            sink.err("\(path): corrupt snapshot at offset \(off)\(stream): \(reason)")
+            return Status.corrupt
+        case .badCompression(let why):
+            sink.err("\(path): \(why)")
             return Status.corrupt
         }
     }

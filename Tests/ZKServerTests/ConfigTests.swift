@@ -91,9 +91,10 @@ import Testing
     }
 
     @Test func unimplementedKeysAreIgnoredNotFatal() throws {
-        let c = try ServerConfig.parse(base + "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\nauthProvider.1=x.Y\nautopurge.purgeInterval=1\n", file: "f")
-        #expect(c.ignored.map(\.key) == ["serverCnxnFactory", "authProvider.1", "autopurge.purgeInterval"])
-        #expect(c.ignored.map(\.line) == [3, 4, 5])
+        let c = try ServerConfig.parse(base + "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\nauthProvider.1=x.Y\nautopurge.purgeInterval=1\nsslQuorum=false\n", file: "f")
+        #expect(c.ignored.map(\.key) == ["serverCnxnFactory", "authProvider.1", "sslQuorum"])
+        #expect(c.ignored.map(\.line) == [3, 4, 6])
+        #expect(c.autopurgeIntervalHours == 1)
     }
 
     private func error(_ text: String) -> ConfigError? {
