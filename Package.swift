@@ -50,7 +50,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .executableTarget(name: "zkswiftd", dependencies: [
-            "ZKServer",
+            "ZKServer", "ZKQuorum",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -61,7 +61,7 @@ let package = Package(
         ]),
         .testTarget(name: "ZKJuteTests", dependencies: ["ZKJute"]),
         .testTarget(name: "ZKDataTests", dependencies: ["ZKData"]),
-        .testTarget(name: "ZKQuorumTests", dependencies: ["ZKQuorum", "ZKJute"]),
+        .testTarget(name: "ZKQuorumTests", dependencies: ["ZKQuorum", "ZKJute", "ZKServer"]),
         .testTarget(name: "ZKServerTests", dependencies: [
             "ZKServer",
             .product(name: "NIOEmbedded", package: "swift-nio"),

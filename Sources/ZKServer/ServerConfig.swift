@@ -17,6 +17,10 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
         if let key, line != nil || value != nil { s += ": \(key)=\(value ?? "")" }
         return s + ": " + reason
     }
+
+    public init(file: String, line: Int? = nil, key: String? = nil, value: String? = nil, reason: String) {
+        self.file = file; self.line = line; self.key = key; self.value = value; self.reason = reason
+    }
 }
 
 public struct ServerConfig: Sendable {
@@ -25,6 +29,8 @@ public struct ServerConfig: Sendable {
     public var dataDir: String = ""
     public var dataLogDir: String = ""
     public var clientPort: Int = 2181
+    /// Whether zoo.cfg set clientPort (an ensemble member may take it from its server.N line).
+    public var clientPortSet = false
     public var clientPortAddress: String? = nil
     public var maxClientCnxns: Int = 60
     public var minSessionTimeout: Int = -1
@@ -55,6 +61,16 @@ public struct ServerConfig: Sendable {
     public var autopurgeIntervalHours: Int = 0
     /// Keys accepted but without effect yet, with their lines, for one log line each.
     public var ignored: [PropertyEntry] = []
+    /// server.N lines and the other ensemble keys, left to the quorum configuration.
+    public var quorumEntries: [PropertyEntry] = []
+
+    /// Ensemble keys (QuorumPeerConfig's), besides server.N, group.N and weight.N.
+    public static let quorumKeys: Set<String> = [
+        "initLimit", "syncLimit", "peerType", "electionPortBindRetry", "quorumListenOnAllIPs",
+        "standaloneEnabled", "localSessionsEnabled", "localSessionsUpgradingEnabled", "reconfigEnabled",
+        "observer.syncEnabled", "cnxTimeout", "electionAlg", "fastleader.minNotificationInterval",
+        "fastleader.maxNotificationInterval", "commitLogCount", "snapshotSizeFactor",
+    ]
 
     public init() {}
 
@@ -74,7 +90,7 @@ public struct ServerConfig: Sendable {
     }
 
     /// Keys are matched without a leading `zookeeper.`, as Apache reads both forms.
-    static func canonicalKey(_ key: String) -> String {
+    public static func canonicalKey(_ key: String) -> String {
         key.hasPrefix("zookeeper.") ? String(key.dropFirst("zookeeper.".count)) : key
     }
 
@@ -103,7 +119,7 @@ public struct ServerConfig: Sendable {
             case "dataLogDir":
                 guard !e.value.isEmpty else { throw fail("must name a directory") }
                 c.dataLogDir = e.value
-            case "clientPort": c.clientPort = try int(0...65535); sawClientPort = true
+            case "clientPort": c.clientPort = try int(0...65535); sawClientPort = true; c.clientPortSet = true
             case "clientPortAddress":
                 guard !e.value.isEmpty else { throw fail("must be an address") }
                 c.clientPortAddress = e.value
@@ -141,15 +157,16 @@ public struct ServerConfig: Sendable {
             // (with a WARN, logged at start-up) and treats an interval <= 0 as off.
             case "autopurge.snapRetainCount": c.autopurgeSnapRetainCount = try int(Int(Int32.min)...Int(Int32.max))
             case "autopurge.purgeInterval": c.autopurgeIntervalHours = try int(Int(Int32.min)...Int(Int32.max))
+            case let k where quorumKeys.contains(k) || k.hasPrefix("server.") || k.hasPrefix("group.") || k.hasPrefix("weight."):
+                c.quorumEntries.append(e)
             default:
-                if e.key.hasPrefix("server.") || e.key.hasPrefix("group.") || e.key.hasPrefix("weight.") {
-                    throw fail("ensemble configuration is not supported by this version of zkswiftd; remove server.N lines to run standalone")
-                }
                 c.ignored.append(e)
             }
         }
         guard sawDataDir else { throw ConfigError(file: file, key: "dataDir", reason: "dataDir is not set") }
-        guard sawClientPort else { throw ConfigError(file: file, key: "clientPort", reason: "clientPort is not set") }
+        // An ensemble member may name its client port on its server.N line instead.
+        let hasServers = c.quorumEntries.contains { canonicalKey($0.key).hasPrefix("server.") }
+        guard sawClientPort || hasServers else { throw ConfigError(file: file, key: "clientPort", reason: "clientPort is not set") }
         if c.dataLogDir.isEmpty { c.dataLogDir = c.dataDir }
         if c.readOnlyModeEnabled { c.fourLetterWordWhitelist.insert("isro") }
         c.fourLetterWordWhitelist.insert("srvr")

@@ -6,6 +6,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import ZKQuorum
 import ZKServer
 
 @main
@@ -33,9 +34,17 @@ struct ZKSwiftd: ParsableCommand {
 
         let config: ServerConfig
         do {
-            config = try ServerConfig.load(path: configFile)
-        } catch {
-            FileHandle.standardError.write(Data("zkswiftd: invalid configuration: \(error)\n".utf8))
+            let parsed = try ServerConfig.load(path: configFile)
+            switch try QuorumPeerConfig.resolve(parsed, readFile: { try? String(contentsOfFile: $0, encoding: .utf8) }) {
+            case .standalone(let c):
+                config = c
+            case .quorum(let q):
+                // The configuration checks out; the ensemble protocols are not wired up yet.
+                FileHandle.standardError.write(Data("zkswiftd: \(configFile): server.\(q.myid) of a \(q.view.members.count)-server ensemble: ensemble mode is not available in this version yet; remove the server.N lines to run standalone\n".utf8))
+                throw ExitCode(2)
+            }
+        } catch let e as ConfigError {
+            FileHandle.standardError.write(Data("zkswiftd: invalid configuration: \(e)\n".utf8))
             throw ExitCode(2)
         }
         for e in config.ignored {

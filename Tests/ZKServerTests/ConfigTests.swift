@@ -109,7 +109,12 @@ import Testing
         #expect(error("clientPort=2181\n")?.description == "conf/zoo.cfg: dataDir is not set")
         #expect(error("dataDir=/x\n")?.description == "conf/zoo.cfg: clientPort is not set")
         #expect(error(base + "minSessionTimeout=50000\n") != nil)
-        #expect(error(base + "server.1=127.0.0.1:2888:3888\n")?.line == 3)
+    }
+
+    @Test func ensembleKeysAreLeftToTheQuorumConfiguration() throws {
+        let c = try ServerConfig.parse("dataDir=/x\nserver.1=127.0.0.1:2888:3888;2181\ninitLimit=5\nzookeeper.cnxTimeout=9\n", file: "f")
+        #expect(c.quorumEntries.map(\.key) == ["server.1", "initLimit", "zookeeper.cnxTimeout"])
+        #expect(c.ignored.isEmpty && !c.clientPortSet)
     }
 
     @Test func unreadableFile() {
