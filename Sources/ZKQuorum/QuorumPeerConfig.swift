@@ -105,6 +105,10 @@ public struct QuorumPeerConfig: Sendable {
         guard let id = Int64(text.trimmingSpaces) else {
             throw ConfigError(file: path, reason: "serverid \(text.trimmingSpaces) is not a number")
         }
+        // TTL nodes keep their marker in the session id's top byte (EphemeralType).
+        if server.extendedTypesEnabled && id > 254 {
+            throw ConfigError(file: path, reason: "Invalid server id \(id): with extendedTypesEnabled server ids must be 254 or less")
+        }
         guard let mine = view.members[id] else {
             throw ConfigError(file: file, reason: "My id \(id) not in the peer list (myid file \(path))")
         }

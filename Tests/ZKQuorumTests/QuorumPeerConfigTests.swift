@@ -74,5 +74,8 @@ import ZKServer
         #expect(Self.error(Self.ensemble + "electionAlg=1\n")?.contains("Only 3 is supported") == true)
         #expect(Self.error(Self.ensemble + "group.1=1:2:3\n")?.contains("not supported") == true)
         #expect(Self.error(Self.ensemble + "server.1=10.0.0.9:2888:3888\n")?.contains("listed twice") == true)
+        let big = Self.ensemble + "server.300=10.0.0.30:2888:3888\nextendedTypesEnabled=true\n"
+        #expect(Self.error(big, myid: "300")?.contains("must be 254 or less") == true)
+        #expect(Self.error(big, myid: "2") == nil)
     }
 }
