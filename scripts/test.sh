@@ -6,26 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
-need_apt=()
-dpkg -s zookeeper >/dev/null 2>&1 || need_apt+=(zookeeper)
-dpkg -s zookeeper-bin >/dev/null 2>&1 || need_apt+=(zookeeper-bin)   # the C client's cli_mt
-command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
-# snappy-java, for Apache's .snappy snapshots (zookeeper.jar's Class-Path names it)
-dpkg -s libsnappy-java >/dev/null 2>&1 || need_apt+=(libsnappy-java)
-for lib in zlib1g-dev libsnappy-dev; do   # C libraries the build links
-  dpkg -s "$lib" >/dev/null 2>&1 || need_apt+=("$lib")
-done
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "== installing ${need_apt[*]} (apt)"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
-python3 -c 'import kazoo, pytest; assert kazoo.version.__version__ == "2.11.0"' 2>/dev/null || {
-  echo "== installing kazoo 2.11.0 and pytest (pip)"
-  python3 -m pip install -q --disable-pip-version-check "kazoo==2.11.0" pytest
-}
+. scripts/deps.sh
+ensure_apache
+ensure_apt zookeeper-bin "${BUILD_DEPS[@]}"   # zookeeper-bin: the C client's cli_mt
+ensure_kazoo
 
 echo "== swift build"
 swift build --build-tests
