@@ -61,7 +61,7 @@ let package = Package(
         ]),
         .testTarget(name: "ZKJuteTests", dependencies: ["ZKJute"]),
         .testTarget(name: "ZKDataTests", dependencies: ["ZKData"]),
-        .testTarget(name: "ZKQuorumTests", dependencies: ["ZKQuorum", "ZKJute", "ZKServer"]),
+        .testTarget(name: "ZKQuorumTests", dependencies: ["ZKQuorum", "ZKJute", "ZKServer", "ZKData", "ZKPersistence", "ZKClient"]),
         .testTarget(name: "ZKServerTests", dependencies: [
             "ZKServer",
             .product(name: "NIOEmbedded", package: "swift-nio"),
