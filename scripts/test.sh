@@ -22,11 +22,14 @@ swift test --skip-build
 echo "== pytest Tests/compat (kazoo, differential against Apache ZooKeeper 3.8.0, zkCli.sh)"
 python3 -m pytest -q -p no:cacheprovider Tests/compat
 
-# The same suite (less the slow durability tests) once more against a
+# The quorum tests, and the same suite (less the slow durability tests) once more against a
 # ThreadSanitizer build of the daemon: any data race it reports fails the run.
-echo "== ThreadSanitizer: swift build --sanitize=thread, then Tests/compat again"
-swift build --product zkswiftd --sanitize=thread --scratch-path .build-tsan
+echo "== ThreadSanitizer: swift build --sanitize=thread, the ZKQuorum tests, then Tests/compat again"
+swift build --build-tests --sanitize=thread --scratch-path .build-tsan
 tsan_dir=$(mktemp -d)
+# The quorum code's threads (election port, FLE, learner handlers) run in the ZKQuorum tests.
+TSAN_OPTIONS="log_path=$tsan_dir/report halt_on_error=0" \
+  swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter ZKQuorumTests
 ZKSWIFTD_BIN="$PWD/.build-tsan/debug/zkswiftd" TSAN_OPTIONS="log_path=$tsan_dir/report halt_on_error=0" \
   python3 -m pytest -q -p no:cacheprovider Tests/compat --ignore=Tests/compat/test_zkcli.py \
   --ignore-glob='Tests/compat/test_durability_*'

@@ -19,7 +19,7 @@ final class ApachePeer: @unchecked Sendable {
         let data = dir.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         try "\(sid)\n".write(to: data.appendingPathComponent("myid"), atomically: true, encoding: .utf8)
-        var cfg = "tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=\(data.path)\nclientPort=\(clientPort)\n"
+        var cfg = "tickTime=1000\ninitLimit=10\nsyncLimit=5\ndataDir=\(data.path)\nclientPort=\(clientPort)\n"
         cfg += "clientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\nadmin.enableServer=false\n"
         for id in view.members.keys.sorted() {
             let m = view.members[id]!
