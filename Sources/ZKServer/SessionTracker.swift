@@ -15,6 +15,9 @@ public final class SessionTracker: @unchecked Sendable {
         public let id: Int64
         public var timeout: Int32
         public var isClosing = false
+        /// The connection (a learner, or the leader itself) the session's
+        /// requests must come through; nil until one is seen.
+        public var owner: ObjectIdentifier? = nil
     }
 
     // everything below is guarded by `cond`
@@ -119,11 +122,28 @@ public final class SessionTracker: @unchecked Sendable {
         sessions[id]?.isClosing = true
     }
 
-    /// SESSIONEXPIRED if closing, UNKNOWNSESSION if never seen.
-    public func checkSession(_ id: Int64) throws(KeeperCode) {
+    /// SESSIONEXPIRED if closing, UNKNOWNSESSION if never seen. With an
+    /// owner (ensembles), the first one seen sticks and a request arriving
+    /// through another gets SESSIONMOVED (SessionTrackerImpl.checkSession);
+    /// a standalone server passes none.
+    public func checkSession(_ id: Int64, owner: ObjectIdentifier? = nil) throws(KeeperCode) {
         cond.lock(); defer { cond.unlock() }
-        guard let s = sessions[id] else { throw .unknownSession }
+        guard var s = sessions[id] else { throw .unknownSession }
         if s.isClosing { throw .sessionExpired }
+        guard let owner else { return }
+        if s.owner == nil {
+            s.owner = owner
+            sessions[id] = s
+        } else if s.owner != owner {
+            throw .sessionMoved
+        }
+    }
+
+    /// A client moved its session here (revalidation): requests must now come this way.
+    public func setOwner(_ id: Int64, owner: ObjectIdentifier?) throws(KeeperCode) {
+        cond.lock(); defer { cond.unlock() }
+        guard sessions[id] != nil, !sessions[id]!.isClosing else { throw .sessionExpired }
+        sessions[id]!.owner = owner
     }
 
     public func timeout(of id: Int64) -> Int32? {
