@@ -84,12 +84,12 @@ func fourLetter(_ cmd: String, port: Int) -> String? {
 
 @Suite(.serialized) struct ElectionInteropTests {
     @Test func zkswiftdPeerAgreesWithTwoApachePeers() throws {
-        let view = FastLeaderElectionTests.view([1, 2, 3])
+        let view = try FastLeaderElectionTests.view([1, 2, 3])
         // Our peer is sid 1 with the same empty data (zxid 0, epoch 0): it
         // cannot win, and must follow whichever Apache server ends up leading
         // (sid 3 when all start together, sid 2 if 3's JVM is slow to come up).
         let ours = ElectionPeer(myid: 1, view: view, zxid: 0, epoch: 0)
-        let apache = try [2, 3].map { try ApachePeer(sid: $0, view: view, clientPort: freePort()) }
+        let apache = try [2, 3].map { try ApachePeer(sid: $0, view: view, clientPort: try freePort()) }
         defer {
             ours.stop()
             apache.forEach { $0.stop() }
@@ -98,7 +98,7 @@ func fourLetter(_ cmd: String, port: Int) -> String? {
         let result = NIOLockedValueBox<[Int64: FastLeaderElectionCore.Outcome]>([:])
         _ = ours.elect(result)
         let modes = { apache.map(\.mode) }
-        let settled = waitUntil(60) {
+        let settled = waitUntil(timeoutMs: 60000) {
             result.withLockedValue { $0[1] } != nil && Set(modes().compactMap { $0 }) == ["leader", "follower"]
         }
         #expect(settled, "ours: \(String(describing: result.withLockedValue { $0[1] })), apache: \(modes())\n\(apache[1].log.suffix(2000))")
@@ -112,9 +112,9 @@ func fourLetter(_ cmd: String, port: Int) -> String? {
     /// leader without both votes. Waits until ours decides and Apache's log
     /// shows `apacheState`; returns our outcome.
     static func pairElection(ourZxid: Int64, ourEpoch: Int64, apacheState: String) throws -> FastLeaderElectionCore.Outcome? {
-        let view = FastLeaderElectionTests.view([1, 2, 3])
+        let view = try FastLeaderElectionTests.view([1, 2, 3])
         let ours = ElectionPeer(myid: 1, view: view, zxid: ourZxid, epoch: ourEpoch)
-        let apache = try ApachePeer(sid: 3, view: view, clientPort: freePort())
+        let apache = try ApachePeer(sid: 3, view: view, clientPort: try freePort())
         defer {
             ours.stop()
             apache.stop()
@@ -122,7 +122,7 @@ func fourLetter(_ cmd: String, port: Int) -> String? {
         ours.start()
         let result = NIOLockedValueBox<[Int64: FastLeaderElectionCore.Outcome]>([:])
         _ = ours.elect(result)
-        let done = waitUntil(60) { result.withLockedValue { $0[1] } != nil && apache.log.contains("Peer state changed: \(apacheState)") }
+        let done = waitUntil(timeoutMs: 60000) { result.withLockedValue { $0[1] } != nil && apache.log.contains("Peer state changed: \(apacheState)") }
         #expect(done, "ours: \(String(describing: result.withLockedValue { $0[1] }))\n\(apache.log.suffix(3000))")
         return result.withLockedValue { $0[1] }
     }

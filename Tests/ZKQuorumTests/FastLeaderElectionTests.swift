@@ -56,64 +56,45 @@ final class ElectionPeer: @unchecked Sendable {
     }
 }
 
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
-
-func waitUntil(_ seconds: Double, _ cond: () -> Bool) -> Bool {
-    let deadline = Date(timeIntervalSinceNow: seconds)
-    while Date() < deadline {
-        if cond() { return true }
-        Thread.sleep(forTimeInterval: 0.02)
-    }
-    return cond()
-}
-
 @Suite(.serialized) struct FastLeaderElectionTests {
-    static func view(_ ids: [Int64]) -> QuorumMaj {
-        QuorumMaj(members: ids.map { QuorumServer(id: $0, host: "127.0.0.1", quorumPort: freePort(), electionPort: freePort()) })
+    static func view(_ ids: [Int64]) throws -> QuorumMaj {
+        let ports = try freePorts(2 * ids.count)
+        return QuorumMaj(members: ids.enumerated().map { i, id in
+            QuorumServer(id: id, host: "127.0.0.1", quorumPort: ports[2 * i], electionPort: ports[2 * i + 1])
+        })
     }
 
-    @Test func threePeersElectTheNewestAndReelectWhenItGoes() {
-        let view = Self.view([1, 2, 3])
+    @Test func threePeersElectTheNewestAndReelectWhenItGoes() throws {
+        let view = try Self.view([1, 2, 3])
         let peers = [1, 2, 3].map { ElectionPeer(myid: $0, view: view, zxid: $0 == 2 ? 0x1_0000_0009 : 0x1_0000_0005) }
         defer { peers.forEach { $0.stop() } }
         peers.forEach { $0.start() }
         let result = NIOLockedValueBox<[Int64: FastLeaderElectionCore.Outcome]>([:])
         _ = peers.map { $0.elect(result) }
-        #expect(waitUntil(20) { result.withLockedValue { $0.count } == 3 })
+        #expect(waitUntil(timeoutMs: 20000) { result.withLockedValue { $0.count } == 3 })
         #expect(result.withLockedValue { $0 } == [1: .following(leader: 2), 2: .leading, 3: .following(leader: 2)])
 
         // The leader goes; the other two elect the higher sid among them.
         peers[1].stop()
         result.withLockedValue { $0 = [:] }
         _ = [peers[0], peers[2]].map { $0.elect(result) }
-        #expect(waitUntil(20) { result.withLockedValue { $0.count } == 2 })
+        #expect(waitUntil(timeoutMs: 20000) { result.withLockedValue { $0.count } == 2 })
         #expect(result.withLockedValue { $0 } == [1: .following(leader: 3), 3: .leading])
     }
 
-    @Test func latePeerFollowsTheSettledLeader() {
-        let view = Self.view([1, 2, 3])
+    @Test func latePeerFollowsTheSettledLeader() throws {
+        let view = try Self.view([1, 2, 3])
         let peers = [1, 2, 3].map { ElectionPeer(myid: $0, view: view, zxid: 0x1_0000_0005) }
         defer { peers.forEach { $0.stop() } }
         peers[0].start(); peers[1].start()
         let result = NIOLockedValueBox<[Int64: FastLeaderElectionCore.Outcome]>([:])
         _ = [peers[0], peers[1]].map { $0.elect(result) }
-        #expect(waitUntil(20) { result.withLockedValue { $0.count } == 2 })
+        #expect(waitUntil(timeoutMs: 20000) { result.withLockedValue { $0.count } == 2 })
         #expect(result.withLockedValue { $0 } == [1: .following(leader: 2), 2: .leading])
         // Peer 3 has the highest sid but comes late: it must join, not take over.
         peers[2].start()
         _ = peers[2].elect(result)
-        #expect(waitUntil(20) { result.withLockedValue { $0.count } == 3 })
+        #expect(waitUntil(timeoutMs: 20000) { result.withLockedValue { $0.count } == 3 })
         #expect(result.withLockedValue { $0[3] } == .following(leader: 2))
     }
 }

@@ -168,7 +168,7 @@ final class TestLeader: LearnerMaster, @unchecked Sendable {
 
 @Suite(.serialized) struct LeaderInteropTests {
     @Test func apacheFollowerSyncsFromOurLeaderAndAcksItsProposals() async throws {
-        let view = FastLeaderElectionTests.view([1, 2, 3])
+        let view = try FastLeaderElectionTests.view([1, 2, 3])
         // Our data: epoch 1 with a few nodes, newer than the fresh Apache follower.
         let tree = DataTree()
         var hdr = TxnHeader(clientId: 0, cxid: 0, zxid: Zxid.make(epoch: 1, counter: 1), time: 1_700_000_000_000, type: OpCode.create.rawValue)
@@ -179,7 +179,7 @@ final class TestLeader: LearnerMaster, @unchecked Sendable {
         let acceptor = try LearnerCnxAcceptor(host: "127.0.0.1", port: view.members[1]!.quorumPort, master: leader)
         acceptor.start()
         let election = ElectionPeer(myid: 1, view: view, zxid: tree.lastProcessedZxid, epoch: 1)
-        let apache = try ApachePeer(sid: 2, view: view, clientPort: freePort())
+        let apache = try ApachePeer(sid: 2, view: view, clientPort: try freePort())
         let pinger = NIOLockedValueBox(true)
         defer {
             pinger.withLockedValue { $0 = false }
@@ -191,7 +191,7 @@ final class TestLeader: LearnerMaster, @unchecked Sendable {
         election.start()
         let result = NIOLockedValueBox<[Int64: FastLeaderElectionCore.Outcome]>([:])
         _ = election.elect(result)
-        #expect(waitUntil(30) { result.withLockedValue { $0[1] } == .leading })
+        #expect(waitUntil(timeoutMs: 30000) { result.withLockedValue { $0[1] } == .leading })
         Thread {
             while pinger.withLockedValue({ $0 }) {
                 leader.ping()
@@ -199,7 +199,7 @@ final class TestLeader: LearnerMaster, @unchecked Sendable {
             }
         }.start()
         try leader.lead()
-        #expect(waitUntil(30) { apache.mode == "follower" }, "\(apache.log.suffix(3000))")
+        #expect(waitUntil(timeoutMs: 30000) { apache.mode == "follower" }, "\(apache.log.suffix(3000))")
 
         // Apache serves the tree it received by SNAP.
         let zk: ZooKeeperClient

@@ -105,11 +105,11 @@ final class TestLearner: @unchecked Sendable {
 
 @Suite(.serialized) struct LearnerInteropTests {
     @Test func syncsFromAnApacheLeaderAndItsAcksCommitWrites() async throws {
-        let view = FastLeaderElectionTests.view([1, 2, 3])
-        let apache = try [2, 3].map { try ApachePeer(sid: $0, view: view, clientPort: freePort()) }
+        let view = try FastLeaderElectionTests.view([1, 2, 3])
+        let apache = try [2, 3].map { try ApachePeer(sid: $0, view: view, clientPort: try freePort()) }
         defer { apache.forEach { $0.stop() } }
         // Usually sid 3 leads; sid 2 does if 3's JVM comes up late.
-        #expect(waitUntil(60) { Set(apache.compactMap(\.mode)) == ["leader", "follower"] }, "\(apache[1].log.suffix(2000))")
+        #expect(waitUntil(timeoutMs: 60000) { Set(apache.compactMap(\.mode)) == ["leader", "follower"] }, "\(apache[1].log.suffix(2000))")
         let (leading, other) = apache[0].mode == "leader" ? (apache[0], apache[1]) : (apache[1], apache[0])
         let leaderSid: Int64 = leading === apache[0] ? 2 : 3
 
@@ -132,7 +132,7 @@ final class TestLearner: @unchecked Sendable {
         // Without Apache's other follower, only our acks make a quorum.
         other.stop()
         let made = try await zk.create2("/after", data: Array("three".utf8))
-        #expect(waitUntil(10) { learner.node("/after") != nil })
+        #expect(waitUntil(timeoutMs: 10000) { learner.node("/after") != nil })
         #expect(learner.node("/after")?.stat == made.stat)
         #expect(learner.node("/after")?.data == Array("three".utf8))
         #expect(learner.lock.withLock { learner.failure } == nil)

@@ -13,29 +13,11 @@ import Glibc
 
 private let loopback = "127.0.0.1"
 
-/// Distinct free ports: all bound at once so none is handed out twice.
-private func freePorts(_ n: Int) throws -> [Int] {
-    let listeners = try (0..<n).map { _ in try BlockingListener(host: loopback, port: 0) }
-    defer { listeners.forEach { $0.close() } }
-    return listeners.map(\.port)
-}
-
 private func view(_ ports: [Int64: Int]) -> [Int64: QuorumServer] {
     // Quorum ports are never dialed by the connection manager; any value will do.
     Dictionary(uniqueKeysWithValues: ports.map { sid, port in
         (sid, QuorumServer(id: sid, host: loopback, quorumPort: 1, electionPort: port))
     })
-}
-
-/// Polls `cond` until it holds or `timeoutMs` passes.
-@discardableResult
-private func waitUntil(timeoutMs: Int = 10_000, _ cond: () -> Bool) -> Bool {
-    let deadline = Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)
-    while Date() < deadline {
-        if cond() { return true }
-        usleep(5_000)
-    }
-    return cond()
 }
 
 /// The first non-nil value of `probe` that stays the same for `stableMs`.
