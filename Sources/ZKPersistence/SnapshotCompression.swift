@@ -86,6 +86,16 @@ public enum SnapshotCompression {
     private static let gzipWindowBits: Int32 = 15 + 16
     private static let zChunk = 1 << 16
 
+    /// Hands zlib the next piece of input once it has used up the last one;
+    /// avail_in is 32 bits wide, so at most 1 GiB at a time.
+    private static func feed(_ z: inout z_stream, _ input: UnsafeRawBufferPointer, _ fed: inout Int) {
+        guard z.avail_in == 0 && fed < input.count else { return }
+        let n = min(input.count - fed, 1 << 30)
+        z.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.advanced(by: fed).assumingMemoryBound(to: Bytef.self))
+        z.avail_in = uInt(n)
+        fed += n
+    }
+
     private static func gzip(_ input: UnsafeRawBufferPointer) throws(Failure) -> [UInt8] {
         var z = z_stream()
         guard deflateInit2_(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, gzipWindowBits, 8, Z_DEFAULT_STRATEGY,
@@ -99,13 +109,7 @@ public enum SnapshotCompression {
         out.reserveCapacity(input.count / 4 + 64)
         var fed = 0
         while true {
-            // avail_in is 32 bits wide: hand over at most 1 GiB at a time.
-            if z.avail_in == 0 && fed < input.count {
-                let n = min(input.count - fed, 1 << 30)
-                z.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.advanced(by: fed).assumingMemoryBound(to: Bytef.self))
-                z.avail_in = uInt(n)
-                fed += n
-            }
+            feed(&z, input, &fed)
             let flush = fed == input.count ? Z_FINISH : Z_NO_FLUSH
             z.next_out = buf
             z.avail_out = uInt(zChunk)
@@ -129,12 +133,7 @@ public enum SnapshotCompression {
         out.reserveCapacity(input.count * 4)
         var fed = 0
         while true {
-            if z.avail_in == 0 && fed < input.count {
-                let n = min(input.count - fed, 1 << 30)
-                z.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.advanced(by: fed).assumingMemoryBound(to: Bytef.self))
-                z.avail_in = uInt(n)
-                fed += n
-            }
+            feed(&z, input, &fed)
             z.next_out = buf
             z.avail_out = uInt(zChunk)
             let rc = inflate(&z, Z_NO_FLUSH)

@@ -599,6 +599,26 @@ def mentions_offset(text, offset):
                 or re.search(rf"0x0*{offset:x}(?![0-9a-fA-F])", text, re.I))
 
 
+# ------------------------------------------------------------ shared fixtures
+def build_once(build, what):
+    """get(*key) -> build(*key), each built once; a failed build fails every
+    test that asks for it the same way. `what(*key)` names it in the error."""
+    cache = {}
+
+    def get(*key):
+        if key not in cache:
+            try:
+                cache[key] = build(*key)
+            except Exception as e:  # noqa: BLE001 - every test using it fails the same way
+                cache[key] = e
+        got = cache[key]
+        if isinstance(got, Exception):
+            raise AssertionError(f"{what(*key)} failed: {got!r}") from got
+        return got
+
+    return get
+
+
 # ------------------------------------------------------------ server handling
 def make_server(kind, data_dir=None, cfg=None, props=None):
     """A server of `kind`, optionally on an existing data directory, registered

@@ -173,20 +173,8 @@ def _write(kind, method, root):
 def written(tmp_path_factory):
     """written(kind, method) -> (data dir, dump), built once per module."""
     root = str(tmp_path_factory.mktemp("compressed"))
-    cache = {}
-
-    def get(kind, method):
-        if (kind, method) not in cache:
-            try:
-                cache[(kind, method)] = _write(kind, method, root)
-            except Exception as e:  # noqa: BLE001 - every test using it fails the same way
-                cache[(kind, method)] = e
-        got = cache[(kind, method)]
-        if isinstance(got, Exception):
-            raise AssertionError(f"writing with {kind} ({KEY}={method}) failed: {got!r}") from got
-        return got
-
-    return get
+    return d.build_once(lambda kind, method: _write(kind, method, root),
+                        lambda kind, method: f"writing with {kind} ({KEY}={method})")
 
 
 def _snapshot_only_copy(src, dst):

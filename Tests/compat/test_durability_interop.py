@@ -161,20 +161,8 @@ def build(kind, mode, workroot):
 def written():
     """written(kind, mode) -> (data dir, dump), built once per module."""
     workroot = tempfile.mkdtemp(prefix="zk-interop-")
-    cache = {}
-
-    def get(kind, mode):
-        if (kind, mode) not in cache:
-            try:
-                cache[(kind, mode)] = build(kind, mode, workroot)
-            except Exception as e:  # noqa: BLE001 - every test using it fails the same way
-                cache[(kind, mode)] = e
-        got = cache[(kind, mode)]
-        if isinstance(got, Exception):
-            raise AssertionError(f"building the tree on {kind} ({mode}) failed: {got!r}") from got
-        return got
-
-    yield get
+    yield d.build_once(lambda kind, mode: build(kind, mode, workroot),
+                       lambda kind, mode: f"building the tree on {kind} ({mode})")
     shutil.rmtree(workroot, ignore_errors=True)
 
 
