@@ -7,6 +7,9 @@ public final class DataNode {
     public var acl: Int64
     public var stat: StatPersisted
     public var children: Set<String>
+    /// This node's part of the tree digest, kept by the DataTree whenever it
+    /// changes the node, so the old value never has to be computed again.
+    public internal(set) var digest: Int64 = 0
 
     public init(data: [UInt8]?, acl: Int64, stat: StatPersisted, children: Set<String> = []) {
         self.data = data; self.acl = acl; self.stat = stat; self.children = children

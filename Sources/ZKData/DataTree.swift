@@ -53,7 +53,7 @@ public final class DataTree {
         configStat.aversion = -1
         nodes[Self.configPath] = DataNode(data: [], acl: aclCache.convert(ACL.readACLUnsafe), stat: configStat)
         approximateDataSize = nodes.keys.reduce(0) { $0 + $1.utf8.count }
-        digest = recomputedDigest()
+        digest = nodes.reduce(0) { $0 &+ refreshDigest($1.key, $1.value) }
     }
 
     /// The digest summed afresh over every node, to check the running one.
@@ -63,11 +63,17 @@ public final class DataTree {
         DigestCalculator.nodeDigest(path: path, data: n.data, stat: n.stat)
     }
 
+    /// Computes and keeps a node's digest after it changed.
+    private func refreshDigest(_ path: String, _ n: DataNode) -> Int64 {
+        n.digest = Self.nodeDigest(path, n)
+        return n.digest
+    }
+
     /// Runs a change to one node, moving the tree digest from its old value to its new one.
     private func changing(_ path: String, _ n: DataNode, _ change: () -> Void) {
-        digest &-= Self.nodeDigest(path, n)
+        digest &-= n.digest
         change()
-        digest &+= Self.nodeDigest(path, n)
+        digest &+= refreshDigest(path, n)
     }
 
     // MARK: reads
@@ -202,7 +208,7 @@ public final class DataTree {
         let child = DataNode(data: data, acl: aclCache.convert(acl), stat: st)
         parent.children.insert(childName)
         nodes[path] = child
-        digest &+= Self.nodeDigest(path, child)
+        digest &+= refreshDigest(path, child)
         approximateDataSize += path.utf8.count + (data?.count ?? 0)
         switch EphemeralType.of(owner: ephemeralOwner, extendedTypesEnabled: extendedTypesEnabled) {
         case .container: containers.insert(path)
@@ -222,7 +228,7 @@ public final class DataTree {
         parent.children.remove(PathUtils.name(of: path))
         if zxid > parent.stat.pzxid { changing(parentName, parent) { parent.stat.pzxid = zxid } }
         guard let node = nodes.removeValue(forKey: path) else { throw .noNode }
-        digest &-= Self.nodeDigest(path, node)
+        digest &-= node.digest
         let nodeACL = acl(of: node)
         aclCache.release(node.acl)
         approximateDataSize -= path.utf8.count + (node.data?.count ?? 0)
@@ -450,10 +456,10 @@ public final class DataTree {
         }
         if let old = nodes[path] {
             node.children = old.children
-            digest &-= Self.nodeDigest(path, old)
+            digest &-= old.digest
         }
         nodes[path] = node
-        digest &+= Self.nodeDigest(path, node)
+        digest &+= refreshDigest(path, node)
         approximateDataSize += path.utf8.count + (data?.count ?? 0)
         switch EphemeralType.of(owner: stat.ephemeralOwner, extendedTypesEnabled: extendedTypesEnabled) {
         case .container: containers.insert(path)

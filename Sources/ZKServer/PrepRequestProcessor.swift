@@ -149,7 +149,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
         return db.withTree { t in
             guard let n = t.getNode(path) else { return nil }
             let c = ChangeRecord(zxid: -1, path: path, stat: n.stat, childCount: n.children.count, acl: t.acl(of: n), data: n.data)
-            c.nodeDigest = DigestCalculator.nodeDigest(path: path, data: n.data, stat: n.stat)
+            c.nodeDigest = n.digest
             return c
         }
     }
