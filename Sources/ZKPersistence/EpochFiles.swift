@@ -1,11 +1,6 @@
 // acceptedEpoch and currentEpoch in version-2 (disk-format.md §3): decimal
 // text with no newline, replaced atomically (tmp, fsync, rename) so a crash
 // leaves the old value or the new one. A quorum member's promises live here.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import NIOCore
 
@@ -31,17 +26,7 @@ public struct EpochFiles: Sendable {
     }
 
     public func write(_ name: String, _ value: Int64) throws(PersistenceError) {
-        let final = path(name), tmp = final + ".tmp"
-        let f = try PosixFile(path: tmp, create: true)
-        var text = ByteBuffer()
-        text.writeString(String(value))
-        try text.withUnsafeReadableBytes { (b) throws(PersistenceError) in try f.write(b, at: 0) }
-        try f.sync(dataOnly: false)
-        f.close()
-        if rename(tmp, final) != 0 {
-            throw PersistenceError("cannot rename \(tmp) to \(final): \(String(cString: strerror(errno)))")
-        }
-        PosixFile.syncDirectory(dir)
+        try PosixFile.writeAtomically(ByteBuffer(string: String(value)), to: path(name), fsync: true)
     }
 
     /// The start-up rules of QuorumPeer.loadDataBase, given the epoch of the

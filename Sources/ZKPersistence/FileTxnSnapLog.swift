@@ -140,7 +140,6 @@ public final class FileTxnSnapLog: @unchecked Sendable {
                               compression: SnapshotCompression.Method = .none) throws(PersistenceError) {
         let name = DataDirectory.name("snapshot", zxid) + compression.fileSuffix
         let final = (snapDir as NSString).appendingPathComponent(name)
-        let tmp = final + ".tmp"
         var file = bytes
         if compression != .none {
             let r: Result<[UInt8], SnapshotCompression.Failure> = bytes.withUnsafeReadableBytes { buf in
@@ -151,14 +150,6 @@ public final class FileTxnSnapLog: @unchecked Sendable {
             case .failure(let e): throw PersistenceError("cannot compress snapshot \(final): \(e)")
             }
         }
-        unlink(tmp)
-        let f = try PosixFile(path: tmp, create: true)
-        try file.withUnsafeReadableBytes { (buf) throws(PersistenceError) in try f.write(buf, at: 0) }
-        if fsync { try f.sync(dataOnly: false) }
-        f.close()
-        if rename(tmp, final) != 0 {
-            throw PersistenceError("cannot rename \(tmp) to \(final): \(String(cString: strerror(errno)))")
-        }
-        if fsync { PosixFile.syncDirectory(snapDir) }
+        try PosixFile.writeAtomically(file, to: final, fsync: fsync)
     }
 }

@@ -6,6 +6,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import NIOCore
 
 public struct PersistenceError: Error, CustomStringConvertible, Equatable {
     public var description: String
@@ -56,6 +57,22 @@ final class PosixFile {
     }
 
     deinit { close() }
+
+    /// Replaces `path` with `bytes` so a crash leaves the old file or the new
+    /// one: write `path.tmp`, fsync it, rename it over, fsync the directory
+    /// (AtomicFileOutputStream). Without `fsync` only the rename protects it.
+    static func writeAtomically(_ bytes: ByteBuffer, to path: String, fsync: Bool) throws(PersistenceError) {
+        let tmp = path + ".tmp"
+        unlink(tmp)
+        let f = try PosixFile(path: tmp, create: true)
+        try bytes.withUnsafeReadableBytes { (buf) throws(PersistenceError) in try f.write(buf, at: 0) }
+        if fsync { try f.sync(dataOnly: false) }
+        f.close()
+        if rename(tmp, path) != 0 {
+            throw PersistenceError("cannot rename \(tmp) to \(path): \(String(cString: strerror(errno)))")
+        }
+        if fsync { syncDirectory((path as NSString).deletingLastPathComponent) }
+    }
 
     /// Makes a rename or a new file in `dir` durable.
     static func syncDirectory(_ dir: String) {

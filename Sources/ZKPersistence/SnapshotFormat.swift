@@ -30,6 +30,12 @@ public enum SnapshotFormat {
     /// Writes the head: header, sessions and ACL cache.
     public static func writeHead(sessions: [(id: Int64, timeout: Int32)], acls: [(key: Int64, acl: [ACL])], to b: inout ByteBuffer) {
         b.writeInteger(magic); b.writeInteger(version); b.writeInteger(dbid)
+        writeSessionsAndACLs(sessions: sessions, acls: acls, to: &b)
+    }
+
+    /// The session table and ACL cache that start the database (after the
+    /// file header here; with nothing before them in a leader's SNAP).
+    public static func writeSessionsAndACLs(sessions: [(id: Int64, timeout: Int32)], acls: [(key: Int64, acl: [ACL])], to b: inout ByteBuffer) {
         b.writeInteger(Int32(sessions.count))
         for s in sessions { b.writeInteger(s.id); b.writeInteger(s.timeout) }
         b.writeInteger(Int32(acls.count))

@@ -15,10 +15,7 @@ public enum LearnerSnapshot {
     /// `nodes` is the serialized tree (SnapshotFormat.writeNode for each node, parents first).
     public static func write(sessions: [(id: Int64, timeout: Int32)], acls: [(key: Int64, acl: [ACL])],
                              nodes: ByteBuffer, to out: inout ByteBuffer) {
-        out.writeInteger(Int32(sessions.count))
-        for s in sessions { out.writeInteger(s.id); out.writeInteger(s.timeout) }
-        out.writeInteger(Int32(acls.count))
-        for e in acls { out.writeInteger(e.key); out.writeJuteRecordVector(e.acl) }
+        SnapshotFormat.writeSessionsAndACLs(sessions: sessions, acls: acls, to: &out)
         var n = nodes
         out.writeBuffer(&n)
         out.writeJuteString("/")
