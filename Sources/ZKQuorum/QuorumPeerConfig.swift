@@ -2,6 +2,7 @@
 // servers make up the ensemble, who this one is, and the quorum timings.
 // ServerConfig hands over the quorum keys it saw; errors name the file, line,
 // key and value like every other configuration error.
+import Foundation
 import ZKServer
 
 public struct QuorumPeerConfig: Sendable {
@@ -41,25 +42,15 @@ public struct QuorumPeerConfig: Sendable {
         var members: [QuorumServer] = []
         var lines: [Int64: PropertyEntry] = [:]
         for e in server.quorumEntries {
-            func fail(_ reason: String) -> ConfigError { ConfigError(file: file, line: e.line, key: e.key, value: e.value, reason: reason) }
-            func int(_ range: ClosedRange<Int>) throws(ConfigError) -> Int {
-                guard let v = Int(e.value.trimmingSpaces) else { throw fail("not an integer") }
-                guard range.contains(v) else { throw fail("must be between \(range.lowerBound) and \(range.upperBound)") }
-                return v
-            }
-            func bool() throws(ConfigError) -> Bool {
-                switch e.value.trimmingSpaces.lowercased() {
-                case "true", "yes": return true
-                case "false", "no": return false
-                default: throw fail("must be true or false")
-                }
-            }
+            func fail(_ reason: String) -> ConfigError { e.error(file, reason) }
+            func int(_ range: ClosedRange<Int>) throws(ConfigError) -> Int { try e.int(file, range) }
+            func bool() throws(ConfigError) -> Bool { try e.bool(file) }
             let key = ServerConfig.canonicalKey(e.key)
             if key.hasPrefix("server.") {
                 guard let sid = Int64(key.dropFirst("server.".count)), sid >= 0 else { throw fail("the server id must be a number") }
                 guard lines[sid] == nil else { throw fail("server.\(sid) is listed twice (line \(lines[sid]!.line))") }
                 do {
-                    members.append(try QuorumServer(id: sid, parsing: e.value.trimmingSpaces))
+                    members.append(try QuorumServer(id: sid, parsing: e.value))
                 } catch {
                     throw fail(error.reason)
                 }
@@ -70,7 +61,7 @@ public struct QuorumPeerConfig: Sendable {
             case "initLimit": c.initLimit = try int(1...Int(Int32.max))
             case "syncLimit": c.syncLimit = try int(1...Int(Int32.max))
             case "peerType":
-                guard let t = LearnerType(rawValue: e.value.trimmingSpaces.lowercased()) else {
+                guard let t = LearnerType(rawValue: e.value.lowercased()) else {
                     throw fail("Unrecognised peertype: \(e.value)")
                 }
                 c.peerType = t
@@ -86,7 +77,7 @@ public struct QuorumPeerConfig: Sendable {
             case "fastleader.maxNotificationInterval": c.maxNotificationIntervalMs = try int(1...Int(Int32.max))
             case "commitLogCount": c.commitLogCount = max(500, try int(0...Int(Int32.max)))   // Apache raises lower values to 500
             case "snapshotSizeFactor":
-                guard let v = Double(e.value.trimmingSpaces) else { throw fail("not a number") }
+                guard let v = Double(e.value) else { throw fail("not a number") }
                 c.snapshotSizeFactor = v
             case "electionAlg":
                 guard try int(Int(Int32.min)...Int(Int32.max)) == 3 else { throw fail("Invalid electionAlg value. Only 3 is supported.") }
@@ -102,8 +93,9 @@ public struct QuorumPeerConfig: Sendable {
         try c.checkPortsDistinct(lines: lines)
         let path = server.dataDir.hasSuffix("/") ? server.dataDir + "myid" : server.dataDir + "/myid"
         guard let text = readFile(path) else { throw ConfigError(file: path, reason: "\(path) file is missing") }
-        guard let id = Int64(text.trimmingSpaces) else {
-            throw ConfigError(file: path, reason: "serverid \(text.trimmingSpaces) is not a number")
+        let idText = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let id = Int64(idText) else {
+            throw ConfigError(file: path, reason: "serverid \(idText) is not a number")
         }
         // TTL nodes keep their marker in the session id's top byte (EphemeralType).
         if server.extendedTypesEnabled && id > 254 {
@@ -145,14 +137,5 @@ public struct QuorumPeerConfig: Sendable {
                 seen[key] = (sid, what)
             }
         }
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first?.isWhitespace == true { s.removeFirst() }
-        while s.last?.isWhitespace == true { s.removeLast() }
-        return String(s)
     }
 }

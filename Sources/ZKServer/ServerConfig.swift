@@ -23,6 +23,27 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// Reading one zoo.cfg value, with errors naming the file, line, key and value.
+extension PropertyEntry {
+    public func error(_ file: String, _ reason: String) -> ConfigError {
+        ConfigError(file: file, line: line, key: key, value: value, reason: reason)
+    }
+
+    public func int(_ file: String, _ range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let v = Int(value) else { throw error(file, "not an integer") }
+        guard range.contains(v) else { throw error(file, "must be between \(range.lowerBound) and \(range.upperBound)") }
+        return v
+    }
+
+    public func bool(_ file: String) throws(ConfigError) -> Bool {
+        switch value.lowercased() {
+        case "true", "yes": return true
+        case "false", "no": return false
+        default: throw error(file, "must be true or false")
+        }
+    }
+}
+
 public struct ServerConfig: Sendable {
     public var configPath: String = ""
     public var tickTime: Int = 2000
@@ -98,19 +119,9 @@ public struct ServerConfig: Sendable {
         var c = ServerConfig()
         var sawDataDir = false, sawClientPort = false
         for e in JavaProperties.parse(text) {
-            func fail(_ reason: String) -> ConfigError { ConfigError(file: file, line: e.line, key: e.key, value: e.value, reason: reason) }
-            func int(_ range: ClosedRange<Int> = Int.min...Int.max) throws(ConfigError) -> Int {
-                guard let v = Int(e.value) else { throw fail("not an integer") }
-                guard range.contains(v) else { throw fail("must be between \(range.lowerBound) and \(range.upperBound)") }
-                return v
-            }
-            func bool() throws(ConfigError) -> Bool {
-                switch e.value.lowercased() {
-                case "true", "yes": return true
-                case "false", "no": return false
-                default: throw fail("must be true or false")
-                }
-            }
+            func fail(_ reason: String) -> ConfigError { e.error(file, reason) }
+            func int(_ range: ClosedRange<Int> = Int.min...Int.max) throws(ConfigError) -> Int { try e.int(file, range) }
+            func bool() throws(ConfigError) -> Bool { try e.bool(file) }
             switch canonicalKey(e.key) {
             case "tickTime": c.tickTime = try int(1...Int(Int32.max))
             case "dataDir":
