@@ -50,7 +50,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .executableTarget(name: "zkswiftd", dependencies: [
-            "ZKServer", "ZKQuorum",
+            "ZKServer", "ZKQuorum", "ZKPersistence",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

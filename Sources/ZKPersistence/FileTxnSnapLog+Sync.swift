@@ -40,6 +40,18 @@ extension FileTxnSnapLog {
         if snapDir != logDir { PosixFile.syncDirectory(snapDir) }
     }
 
+    /// After a SNAP from the leader is on disk as the snapshot of `zxid`: the
+    /// logs and any newer snapshots hold a history the leader replaced, and
+    /// must not be replayed on top of it.
+    public func discardHistory(after zxid: Int64) throws {
+        for f in DataDirectory.list(logDir, prefix: "log") { try FileManager.default.removeItem(atPath: f.path) }
+        for s in DataDirectory.list(snapDir, prefix: "snapshot") where s.zxid > zxid {
+            try FileManager.default.removeItem(atPath: s.path)
+        }
+        PosixFile.syncDirectory(logDir)
+        if snapDir != logDir { PosixFile.syncDirectory(snapDir) }
+    }
+
     /// Proposals from the logs, starting with `startZxid` itself, for a
     /// learner whose last txn is `startZxid` (ZKDatabase.getProposalsFromTxnLog).
     /// nil when the logs cannot serve it: sizeLimit < 0 (disabled), the logs

@@ -32,7 +32,13 @@ public protocol LearnerMaster: AnyObject, Sendable {
     func waitForNewLeaderAck(sid: Int64, zxid: Int64) throws
     /// Called for every packet after UPTODATE.
     func processPacket(_ p: QuorumPacket, from handler: LearnerHandler)
+    /// UPTODATE is queued: from here on the learner answers pings.
+    func learnerSynced(_ handler: LearnerHandler)
     func removeLearner(_ handler: LearnerHandler)
+}
+
+extension LearnerMaster {
+    public func learnerSynced(_ handler: LearnerHandler) {}
 }
 
 public final class LearnerHandler: @unchecked Sendable {
@@ -48,7 +54,7 @@ public final class LearnerHandler: @unchecked Sendable {
 
     public let number: Int
     private let socket: BlockingSocket
-    private unowned let master: any LearnerMaster
+    private let master: any LearnerMaster
     private let queue = CircularBlockingQueue<QuorumPacket>(capacity: 1 << 24)
     // `lock` guards sid, type, stopped and senderStarted.
     private let lock = NIOLock()
@@ -131,6 +137,7 @@ public final class LearnerHandler: @unchecked Sendable {
         try master.waitForNewLeaderAck(sid: info.serverId, zxid: nlAck.zxid)
         try socket.setReadTimeout(ms: master.syncLimitMs)
         queuePacket(QuorumPacket(.upToDate, zxid: -1))
+        master.learnerSynced(self)
         while !lock.withLock({ stopped }) {
             master.processPacket(try r.packet(), from: self)
         }
@@ -164,7 +171,7 @@ public final class LearnerHandler: @unchecked Sendable {
 /// Accepts learners on the quorum port (LearnerCnxAcceptor, `LearnerCnxAcc`).
 public final class LearnerCnxAcceptor: @unchecked Sendable {
     private let listener: BlockingListener
-    private unowned let master: any LearnerMaster
+    private let master: any LearnerMaster
     // `lock` guards stopped and next.
     private let lock = NIOLock()
     private var stopped = false

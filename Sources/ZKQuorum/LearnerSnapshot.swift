@@ -22,6 +22,19 @@ public enum LearnerSnapshot {
         out.writeJuteString(signature)
     }
 
+    /// The nodes of `tree`, parents first, as `write` takes them. The caller
+    /// holds the tree still, so the stream is the tree at one zxid.
+    public static func serialize(_ tree: DataTree) -> ByteBuffer {
+        var body = ByteBuffer()
+        var stack = ["/"]
+        while let p = stack.popLast() {
+            guard let n = tree.getNode(p) else { continue }
+            SnapshotFormat.writeNode(SnapshotFormat.Node(path: p == "/" ? "" : p, data: n.data, aclKey: n.acl, stat: n.stat), to: &body)
+            for c in n.children { stack.append(PathUtils.join(p, c)) }
+        }
+        return body
+    }
+
     public struct Loaded {
         public var sessions: [Int64: Int32]
         public var tree: DataTree

@@ -5,7 +5,7 @@ import Foundation
 import NIOCore
 
 final class ContainerManager: @unchecked Sendable {
-    private unowned let zks: ZooKeeperServer
+    private let zks: ZooKeeperServer
     // guarded by `cond`
     private let cond = NSCondition()
     private var running = true

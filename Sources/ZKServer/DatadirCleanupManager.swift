@@ -6,7 +6,7 @@ import Foundation
 import Logging
 import ZKPersistence
 
-final class DatadirCleanupManager: @unchecked Sendable {
+public final class DatadirCleanupManager: @unchecked Sendable {
     private let snapDir: String
     private let logDir: String
     private let retain: Int
@@ -16,7 +16,7 @@ final class DatadirCleanupManager: @unchecked Sendable {
     private let cond = NSCondition()
     private var running = true
 
-    init(snapDir: String, logDir: String, retainCount: Int, intervalHours: Int) {
+    public init(snapDir: String, logDir: String, retainCount: Int, intervalHours: Int) {
         self.snapDir = snapDir
         self.logDir = logDir
         self.intervalHours = intervalHours
@@ -26,7 +26,7 @@ final class DatadirCleanupManager: @unchecked Sendable {
         self.retain = max(retainCount, PurgeTxnLog.minimumRetain)
     }
 
-    func start() {
+    public func start() {
         logger.info("autopurge.snapRetainCount set to \(retain), autopurge.purgeInterval set to \(intervalHours)")
         guard intervalHours > 0 else {
             logger.info("Purge task is not scheduled.")
@@ -37,7 +37,7 @@ final class DatadirCleanupManager: @unchecked Sendable {
         }
     }
 
-    func shutdown() {
+    public func shutdown() {
         cond.lock(); running = false; cond.broadcast(); cond.unlock()
     }
 

@@ -7,10 +7,10 @@ import ZKData
 import ZKJute
 
 public final class FinalRequestProcessor: RequestProcessor, @unchecked Sendable {
-    private unowned let zks: ZooKeeperServer
+    private let zks: ZooKeeperServer
     private let logger = Logger(label: "zkswiftd.FinalRequestProcessor")
 
-    init(zks: ZooKeeperServer) { self.zks = zks }
+    public init(zks: ZooKeeperServer) { self.zks = zks }
 
     public func shutdown() {}
 
@@ -26,12 +26,12 @@ public final class FinalRequestProcessor: RequestProcessor, @unchecked Sendable 
 
     private func applyRequest(_ r: Request) -> ProcessTxnResult? {
         if r.type == OpCode.createSession.rawValue, case .createSession(let t)? = r.txn {
-            zks.sessionTracker.commitSession(r.sessionId, timeout: t)
+            zks.sessionCommitted(r.sessionId, timeout: t)
         } else if r.type == OpCode.closeSession.rawValue {
-            zks.sessionTracker.removeSession(r.sessionId)
+            zks.sessionRemoved(r.sessionId)
         }
         guard let hdr = r.hdr, let txn = r.txn else { return nil }
-        let rc = zks.zkDb.withTree { $0.processTxn(hdr, txn, digest: r.txnDigest) }
+        let rc = zks.zkDb.applyTxn(hdr, txn, digest: r.txnDigest)
         if let m = rc.digestMismatch {
             // Only counted by Apache; the tree stays authoritative.
             logger.warning("Digest mismatch at zxid 0x\(String(hdr.zxid, radix: 16)) (type \(hdr.type)): the txn carried \(m.expected), the tree has \(m.actual)")

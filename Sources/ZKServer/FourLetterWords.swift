@@ -19,16 +19,24 @@ public enum FourLetterWords {
         return s
     }
 
-    static func run(_ cmd: String, arg: Int64?, zks: ZooKeeperServer, factory: NIOServerCnxnFactory) -> String {
-        let whitelist = zks.config.fourLetterWordWhitelist
+    static let notServing = "This ZooKeeper instance is not currently serving requests\n"
+
+    static func run(_ cmd: String, arg: Int64?, zks server: ZooKeeperServer?, factory: NIOServerCnxnFactory) -> String {
+        let whitelist = factory.config.fourLetterWordWhitelist
         guard whitelist.contains("*") || whitelist.contains(cmd) else {
             return "\(cmd) is not executed because it is not in the whitelist.\n"
         }
         switch cmd {
         case "ruok": return "imok"
-        case "isro": return "rw"
+        case "envi": return envi()
         case "gtmk": return traceLock.withLock { String(traceMask) }
         case "stmk": return traceLock.withLock { traceMask = arg ?? traceMask; return String(traceMask) }
+        default: break
+        }
+        // The rest describe the running server (Apache: "not currently serving" without one).
+        guard let zks = server, zks.isRunning else { return notServing }
+        switch cmd {
+        case "isro": return "rw"
         case "srvr": return srvr(zks, factory)
         case "stat": return stat(zks, factory)
         case "cons": return factory.connections().map { consLine($0, long: true) }.joined() + "\n"
@@ -39,7 +47,6 @@ public enum FourLetterWords {
             zks.serverStats.reset()
             return "Server stats reset.\n"
         case "conf": return conf(zks)
-        case "envi": return envi()
         case "mntr": return mntr(zks, factory)
         case "wchs": return wchs(zks)
         case "wchc": return wchc(zks)
@@ -67,7 +74,7 @@ public enum FourLetterWords {
             + "Connections: \(factory.connectionCount)\n"
             + "Outstanding: \(zks.outstandingRequests)\n"
             + "Zxid: \(hex(zks.zkDb.lastProcessedZxid))\n"
-            + "Mode: standalone\n"
+            + "Mode: \(zks.serverState)\n"
             + "Node count: \(zks.zkDb.nodeCount)\n"
     }
 
@@ -176,7 +183,7 @@ public enum FourLetterWords {
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &lim)
         let values: [(String, String)] = [
             ("zk_version", Version.full),
-            ("zk_server_state", "standalone"),
+            ("zk_server_state", zks.serverState),
             ("zk_avg_latency", javaDouble(s.avgLatency)),
             ("zk_max_latency", "\(s.maxLatency)"),
             ("zk_min_latency", "\(s.minLatency)"),
@@ -197,7 +204,7 @@ public enum FourLetterWords {
             ("zk_outstanding_changes_queued", "\(zks.outstandingChanges.count)"),
             ("zk_resident_set_size_bytes", "\(rssBytes())"),
             ("zk_digest_mismatches_count", "\(mismatches)"),
-        ]
+        ] + zks.monitorLines()
         return values.map { "\($0.0)\t\($0.1)\n" }.joined()
     }
 

@@ -1,13 +1,16 @@
 // The client port on SwiftNIO (epoll): accepts connections, keeps the per-IP
 // and per-session registries, and pauses reading on connections while the
 // server is over globalOutstandingLimit (NIOServerCnxnFactory in Apache).
+// In an ensemble the port outlives the server of each role: the peer swaps
+// the server in and out, and connections made meanwhile are turned away.
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
 public final class NIOServerCnxnFactory: @unchecked Sendable {
-    private let zks: ZooKeeperServer
+    public let config: ServerConfig
+    private let server = NIOLockedValueBox<ZooKeeperServer?>(nil)
     public let group: MultiThreadedEventLoopGroup
     private var serverChannel: (any Channel)?
     private let logger = Logger(label: "zkswiftd.NIOServerCnxnFactory")
@@ -19,28 +22,47 @@ public final class NIOServerCnxnFactory: @unchecked Sendable {
     private var bySession: [Int64: ServerCnxn] = [:]
     private var throttled: [ServerCnxn] = []
 
-    public init(zks: ZooKeeperServer, threads: Int = System.coreCount) {
-        self.zks = zks
+    public init(config: ServerConfig, threads: Int = System.coreCount) {
+        self.config = config
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+    }
+
+    public convenience init(zks: ZooKeeperServer, threads: Int = System.coreCount) {
+        self.init(config: zks.config, threads: threads)
+        setZooKeeperServer(zks)
+    }
+
+    /// The server new connections go to; nil while the peer has none serving
+    /// (LOOKING). Connections of the previous server are closed.
+    public func setZooKeeperServer(_ zks: ZooKeeperServer?) {
+        let old = server.withLockedValue { s -> ZooKeeperServer? in defer { s = zks }; return s }
+        zks?.factory = self
+        if let old, old !== zks { closeAll() }
+    }
+
+    public var zooKeeperServer: ZooKeeperServer? { server.withLockedValue { $0 } }
+
+    /// Closes every client connection (the server behind them is going away).
+    public func closeAll() {
+        for c in connections() { c.close(reason: "server role change") }
     }
 
     public var localAddress: SocketAddress? { serverChannel?.localAddress }
 
     public func start(host: String, port: Int) throws {
-        let maxFrame = zks.config.juteMaxBuffer
+        let maxFrame = config.juteMaxBuffer
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
-            .childChannelInitializer { [zks, self] channel in
+            .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ZKFrameDecoder(maxFrameBytes: maxFrame)))
-                    try channel.pipeline.syncOperations.addHandler(ServerCnxnHandler(zks: zks, factory: self))
+                    try channel.pipeline.syncOperations.addHandler(ServerCnxnHandler(zks: zooKeeperServer, factory: self))
                 }
             }
         serverChannel = try bootstrap.bind(host: host, port: port).wait()
-        zks.factory = self
     }
 
     public func shutdown() {
@@ -51,7 +73,7 @@ public final class NIOServerCnxnFactory: @unchecked Sendable {
 
     /// False when the address already has maxClientCnxns connections.
     func register(_ c: ServerCnxn) -> Bool {
-        let max = zks.config.maxClientCnxns
+        let max = config.maxClientCnxns
         return lock.withLock {
             let n = perIP[c.remoteIP, default: 0]
             if max > 0 && n >= max { return false }
@@ -72,7 +94,7 @@ public final class NIOServerCnxnFactory: @unchecked Sendable {
         }
     }
 
-    func bindSession(_ c: ServerCnxn, _ sessionId: Int64) {
+    public func bindSession(_ c: ServerCnxn, _ sessionId: Int64) {
         lock.withLock { bySession[sessionId] = c }
     }
 

@@ -9,12 +9,12 @@ import ZKJute
 
 public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
     // `zks` and `next` are set once before start; the queue is thread-safe.
-    private unowned let zks: ZooKeeperServer
+    private let zks: ZooKeeperServer
     private let next: any RequestProcessor
     private let queue = RequestQueue<Request>()
     private let logger = Logger(label: "zkswiftd.PrepRequestProcessor")
 
-    init(zks: ZooKeeperServer, next: any RequestProcessor) {
+    public init(zks: ZooKeeperServer, next: any RequestProcessor) {
         self.zks = zks
         self.next = next
     }
@@ -50,7 +50,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
                 try prepMulti(r)
             case .sync, .exists, .getData, .getACL, .getChildren, .getAllChildrenNumber, .getChildren2, .ping,
                  .setWatches, .setWatches2, .checkWatches, .removeWatches, .getEphemerals, .multiRead, .addWatch, .whoAmI:
-                try zks.sessionTracker.checkSession(r.sessionId)
+                try zks.sessionTracker.checkSession(r.sessionId, owner: r.owner)
             default:
                 logger.warning("unknown type \(r.type)")
             }
@@ -239,7 +239,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
             r.txn = .deleteContainer(path: path)
             recordDelete(parent: parent, path: path, zxid: zxid)
         case .delete:
-            try zks.sessionTracker.checkSession(r.sessionId)
+            try zks.sessionTracker.checkSession(r.sessionId, owner: r.owner)
             let req: DeleteRequest
             if case .delete(let d)? = subOp { req = d } else { req = try DeleteRequest(from: &body) }
             let parentPath = try parentPathAndValidate(req.path)
@@ -251,7 +251,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
             r.txn = .delete(path: req.path)
             recordDelete(parent: parent, path: req.path, zxid: zxid)
         case .setData:
-            try zks.sessionTracker.checkSession(r.sessionId)
+            try zks.sessionTracker.checkSession(r.sessionId, owner: r.owner)
             let req: SetDataRequest
             if case .setData(let s)? = subOp { req = s } else { req = try SetDataRequest(from: &body) }
             try validatePath(req.path, r)
@@ -270,7 +270,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
             // server cannot reconfigure at all.
             throw KeeperCode.reconfigDisabled
         case .setACL:
-            try zks.sessionTracker.checkSession(r.sessionId)
+            try zks.sessionTracker.checkSession(r.sessionId, owner: r.owner)
             let req = try SetACLRequest(from: &body)
             try validatePath(req.path, r)
             let acl = try AuthScheme.fixupACL(req.acl, authInfo: r.authInfo)
@@ -285,6 +285,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
             let timeout = try body.readJuteInt()
             r.txn = .createSession(timeOut: timeout)
             zks.sessionTracker.trackSession(r.sessionId, timeout: timeout)
+            if r.owner != nil { try? zks.sessionTracker.setOwner(r.sessionId, owner: r.owner) }
         case .closeSession:
             // The expiry thread closes sessions it does not own, so no session check.
             let paths: [String] = changes.withLock {
@@ -307,7 +308,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
             r.txn = .closeSession(paths: zks.config.closeSessionTxnEnabled ? paths : nil)
             zks.sessionTracker.setSessionClosing(r.sessionId)
         case .check:
-            try zks.sessionTracker.checkSession(r.sessionId)
+            try zks.sessionTracker.checkSession(r.sessionId, owner: r.owner)
             guard case .check(let req)? = subOp else { throw KeeperCode.unimplemented }
             try validatePath(req.path, r)
             let node = try getRecordForPath(req.path)
@@ -335,7 +336,7 @@ public final class PrepRequestProcessor: RequestProcessor, @unchecked Sendable {
         } else if req.ttl >= 0 {
             throw KeeperCode.badArguments
         }
-        try zks.sessionTracker.checkSession(r.sessionId)
+        try zks.sessionTracker.checkSession(r.sessionId, owner: r.owner)
         var path = req.path
         guard path.contains("/"), !path.contains("\0") else {
             logger.warning("Invalid path \(path) from \(r.cnxn?.remoteDescription ?? "server") session 0x\(String(r.sessionId, radix: 16))")

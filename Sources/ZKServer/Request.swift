@@ -21,6 +21,10 @@ public final class Request: @unchecked Sendable {
     public var txnDigest: TxnDigest?
     /// The KeeperException Prep raised, reported by Final.
     public var exception: KeeperCode?
+    /// Which connection to the leader the request came through (a learner's
+    /// handler, or the leader's own clients): a session's requests must keep
+    /// to one (SESSIONMOVED). nil on a standalone server.
+    public var owner: ObjectIdentifier?
 
     public init(cnxn: ServerCnxn?, sessionId: Int64, cxid: Int32, type: Int32, body: ByteBuffer, authInfo: [Id]) {
         self.cnxn = cnxn; self.sessionId = sessionId; self.cxid = cxid; self.type = type
@@ -35,6 +39,15 @@ public final class Request: @unchecked Sendable {
         case .notification, .check, .error, .sasl, .auth: return false
         default: return true
         }
+    }
+
+    /// A committed txn that arrived from the leader, with no client here.
+    public static func committed(_ hdr: TxnHeader, _ txn: Txn, digest: TxnDigest?) -> Request {
+        let r = Request(cnxn: nil, sessionId: hdr.clientId, cxid: hdr.cxid, type: hdr.type, body: ByteBuffer(), authInfo: [])
+        r.hdr = hdr
+        r.txn = txn
+        r.txnDigest = digest
+        return r
     }
 
     /// Writes take a zxid and go through the txn log; everything else is a read.

@@ -18,7 +18,10 @@ final class ServerCnxnHandler: ChannelInboundHandler {
 
     private enum State { case awaitingConnect, connecting, established, closing }
 
-    private let zks: ZooKeeperServer
+    /// nil when the peer has no server running (electing a leader): only
+    /// four-letter words are answered then.
+    private let server: ZooKeeperServer?
+    private var zks: ZooKeeperServer { server! }
     private let factory: NIOServerCnxnFactory
     private var cnxn: ServerCnxn!
     private var state = State.awaitingConnect
@@ -27,21 +30,21 @@ final class ServerCnxnHandler: ChannelInboundHandler {
     private var throttled = false
     private let logger = Logger(label: "zkswiftd.NIOServerCnxn")
 
-    init(zks: ZooKeeperServer, factory: NIOServerCnxnFactory) {
-        self.zks = zks
+    init(zks: ZooKeeperServer?, factory: NIOServerCnxnFactory) {
+        self.server = zks
         self.factory = factory
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        cnxn = ServerCnxn(channel: context.channel, serverStats: zks.serverStats)
+        cnxn = ServerCnxn(channel: context.channel, serverStats: server?.serverStats ?? ServerStats())
         if !factory.register(cnxn) {
-            logger.warning("Too many connections from \(cnxn.remoteDescription) - max is \(zks.config.maxClientCnxns)")
+            logger.warning("Too many connections from \(cnxn.remoteDescription) - max is \(factory.config.maxClientCnxns)")
             state = .closing
             context.close(promise: nil)
             return
         }
         // A connection that never completes its handshake is dropped.
-        let timeout = TimeAmount.milliseconds(Int64(zks.config.sessionlessCnxnTimeoutMs))
+        let timeout = TimeAmount.milliseconds(Int64(factory.config.sessionlessCnxnTimeoutMs))
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: timeout) {
             let (handler, context) = bound.value
@@ -56,7 +59,7 @@ final class ServerCnxnHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if let cnxn {
             factory.unregister(cnxn)
-            zks.connectionClosed(cnxn)
+            server?.connectionClosed(cnxn)
         }
         context.fireChannelInactive()
     }
@@ -67,7 +70,7 @@ final class ServerCnxnHandler: ChannelInboundHandler {
             state = .closing
             cnxn.isFourLetterWord = true
             cnxn.packetReceived()
-            let out = FourLetterWords.run(word, arg: arg, zks: zks, factory: factory)
+            let out = FourLetterWords.run(word, arg: arg, zks: server, factory: factory)
             var buf = context.channel.allocator.buffer(capacity: out.utf8.count)
             buf.writeString(out)
             context.writeAndFlush(NIOAny(buf), promise: nil)
@@ -76,6 +79,14 @@ final class ServerCnxnHandler: ChannelInboundHandler {
             switch state {
             case .awaitingConnect:
                 cnxn.packetReceived()
+                guard let server, server.isRunning else {
+                    // As Apache: no session while no server runs; the client tries another.
+                    logger.info("Closing connection from \(cnxn.remoteDescription): ZooKeeperServer not running")
+                    state = .closing
+                    context.close(promise: nil)
+                    return
+                }
+                _ = server
                 // No more frames until the session is settled; SessionReady may
                 // arrive before processConnectRequest even returns.
                 state = .connecting

@@ -11,7 +11,7 @@ import ZKPersistence
 public final class SyncRequestProcessor: RequestProcessor, @unchecked Sendable {
     // `next`, `zks`, `txnLog` and the counters are touched only by SyncThread
     // (after construction); the queue and `snapshotRunning` are thread-safe.
-    private unowned let zks: ZooKeeperServer
+    private let zks: ZooKeeperServer
     private let next: any RequestProcessor
     private let queue = RequestQueue<Request>()
     private let txnLog: FileTxnLog
@@ -21,7 +21,7 @@ public final class SyncRequestProcessor: RequestProcessor, @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private let logger = Logger(label: "zkswiftd.SyncRequestProcessor")
 
-    init(zks: ZooKeeperServer, next: any RequestProcessor, txnLog: FileTxnLog) {
+    public init(zks: ZooKeeperServer, next: any RequestProcessor, txnLog: FileTxnLog) {
         self.zks = zks
         self.next = next
         self.txnLog = txnLog

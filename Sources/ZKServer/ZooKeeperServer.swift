@@ -1,7 +1,8 @@
 // The standalone server: builds the Prep -> Sync -> Final chain, owns the
 // database, session tracker and counters, and handles what happens before a
 // request enters the chain: the connect handshake and auth packets
-// (ZooKeeperServer in Apache ZooKeeper).
+// (ZooKeeperServer in Apache ZooKeeper). The ensemble roles subclass it and
+// replace the chain, the session bookkeeping and revalidation.
 import Logging
 import NIOCore
 import NIOConcurrencyHelpers
@@ -12,22 +13,21 @@ import ZKPersistence
 import Glibc
 #endif
 
-public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
+open class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
     public let config: ServerConfig
     public let zkDb: ZKDatabase
     public let outstandingChanges = OutstandingChanges()
     public let serverStats = ServerStats()
     public let startTime = Clock.monotonicMillis()
-    /// Set once by the factory's start(), before any connection arrives.
+    /// Set once by the factory before any connection of this server arrives.
     public internal(set) weak var factory: NIOServerCnxnFactory?
     public private(set) var sessionTracker: SessionTracker!
-    private var firstProcessor: PrepRequestProcessor!
+    private var firstProcessor: (any RequestProcessor)!
     private var containerManager: ContainerManager?
-    private var cleanupManager: DatadirCleanupManager?
-    private var snapLog: FileTxnSnapLog!
-    private var restoredSessions: [Int64: Int32] = [:]
+    public private(set) var snapLog: FileTxnSnapLog!
     private let hzxid = NIOLockedValueBox<Int64>(0)
     private let inProcess = NIOLockedValueBox<Int>(0)
+    private let runState = NIOLockedValueBox(false)
     private let logger = Logger(label: "zkswiftd.ZooKeeperServer")
     /// Standalone servers use 1 in the top byte of session ids, whatever myid says.
     public static let standaloneServerId: Int64 = 1
@@ -37,77 +37,157 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         zkDb = ZKDatabase(extendedTypesEnabled: config.extendedTypesEnabled)
     }
 
-    /// Recovers the database from the data directory: newest valid snapshot,
-    /// then the logs after it; then writes a fresh snapshot, as Apache does at
-    /// every start. Throws on corruption it must not guess about.
-    public func loadData() throws {
-        let snapLog = try FileTxnSnapLog(dataDir: config.dataDir, dataLogDir: config.dataLogDir)
+    /// A server for one ensemble role, over the database the peer recovered once.
+    public init(config: ServerConfig, zkDb: ZKDatabase, snapLog: FileTxnSnapLog) {
+        self.config = config
+        self.zkDb = zkDb
         self.snapLog = snapLog
+    }
+
+    /// Recovers the database from the data directory: newest valid snapshot,
+    /// then the logs after it (FileTxnSnapLog.restore, plus Apache's log line).
+    @discardableResult
+    public static func recover(config: ServerConfig, into db: ZKDatabase) throws -> (snapLog: FileTxnSnapLog, snapshotZxid: Int64) {
+        let snapLog = try FileTxnSnapLog(dataDir: config.dataDir, dataLogDir: config.dataLogDir)
         let started = Clock.monotonicMillis()
         let r = try snapLog.restore(extendedTypesEnabled: config.extendedTypesEnabled,
                                     maxRecordBytes: config.juteMaxBuffer * 2 + 1024)
         let orphans = r.tree.removeOrphanEphemerals(liveSessions: Set(r.sessions.keys))
-        zkDb.replace(with: r.tree)
-        restoredSessions = r.sessions
+        db.replace(with: r.tree)
+        db.sessions.withLockedValue { $0 = r.sessions }
+        let logger = Logger(label: "zkswiftd.ZooKeeperServer")
         logger.info("Recovered \(r.tree.nodeCount) nodes and \(r.sessions.count) sessions up to zxid 0x\(String(r.lastZxid, radix: 16)) in \(Clock.monotonicMillis() - started) ms (\(r.replayed) txns replayed)")
         if !orphans.isEmpty { logger.info("Removed \(orphans.count) ephemeral nodes of sessions that no longer exist") }
-        _ = try SnapshotWriter.write(db: zkDb, sessions: r.sessions.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 },
-                                     to: snapLog, fsync: config.forceSync,
-                                     digestEnabled: config.digestEnabled, compression: config.snapshotCompression)
+        return (snapLog, r.snapshotZxid ?? 0)
+    }
+
+    /// Recovers the database, then writes a fresh snapshot, as Apache does at
+    /// every standalone start. Throws on corruption it must not guess about.
+    public func loadData() throws {
+        snapLog = try Self.recover(config: config, into: zkDb).snapLog
+        try Self.writeSnapshot(db: zkDb, to: snapLog, config: config, fsync: config.forceSync)
     }
 
     /// Background snapshot (SnapshotThread); a failure is logged, the log still holds everything.
-    func takeSnapshot() {
-        let sessions = sessionTracker.allSessions().map { ($0.id, $0.timeout) }.sorted { $0.0 < $1.0 }
+    public func takeSnapshot() {
         do {
-            let started = Clock.monotonicMillis()
-            let (zxid, nodes) = try SnapshotWriter.write(db: zkDb, sessions: sessions, to: snapLog, fsync: config.forceSync,
-                                                         digestEnabled: config.digestEnabled,
-                                                         compression: config.snapshotCompression)
-            logger.info("Snapshot of \(nodes) nodes at zxid 0x\(String(zxid, radix: 16)) written in \(Clock.monotonicMillis() - started) ms")
+            try writeSnapshot(fsync: config.forceSync)
         } catch {
             logger.error("Snapshot failed: \(error)")
         }
     }
 
+    /// Writes a snapshot of the database now; a learner synced by SNAP needs
+    /// it on disk (fsync) before it acknowledges the new leader.
+    public func writeSnapshot(fsync: Bool) throws {
+        try Self.writeSnapshot(db: zkDb, to: snapLog, config: config, fsync: fsync)
+    }
+
+    public static func writeSnapshot(db: ZKDatabase, to snapLog: FileTxnSnapLog, config: ServerConfig, fsync: Bool) throws {
+        let started = Clock.monotonicMillis()
+        let (zxid, nodes) = try SnapshotWriter.write(db: db, sessions: db.sortedSessions(), to: snapLog, fsync: fsync,
+                                                     digestEnabled: config.digestEnabled,
+                                                     compression: config.snapshotCompression)
+        Logger(label: "zkswiftd.ZooKeeperServer").info("Snapshot of \(nodes) nodes at zxid 0x\(String(zxid, radix: 16)) written in \(Clock.monotonicMillis() - started) ms")
+    }
+
     /// An error that would put acknowledged data at risk: log it and stop.
-    func fatal(_ message: String) -> Never {
+    public func fatal(_ message: String) -> Never {
         logger.critical("\(message); exiting")
         exit(1)
     }
 
-    public func startup() {
-        sessionTracker = SessionTracker(tickTime: config.tickTime, serverId: Self.standaloneServerId, expirer: self)
-        for (id, timeout) in restoredSessions { sessionTracker.trackSession(id, timeout: timeout) }
-        hzxid.withLockedValue { $0 = zkDb.lastProcessedZxid }
+    // MARK: role hooks
+
+    /// The top byte of the session ids this server hands out.
+    open var serverId: Int64 { Self.standaloneServerId }
+
+    /// "standalone", "leader", "follower" or "observer", as srvr and mntr print it.
+    open var serverState: String { "standalone" }
+
+    /// Builds and starts the request processor chain; returns its first stage.
+    open func setupRequestProcessors() -> any RequestProcessor {
         let final = FinalRequestProcessor(zks: self)
-        let txnLog = FileTxnLog(dir: snapLog.logDir, preAllocSize: config.preAllocSizeBytes, forceSync: config.forceSync,
-                                lastZxid: zkDb.lastProcessedZxid)
-        let sync = SyncRequestProcessor(zks: self, next: final, txnLog: txnLog)
+        let sync = SyncRequestProcessor(zks: self, next: final, txnLog: makeTxnLog())
         let prep = PrepRequestProcessor(zks: self, next: sync)
-        firstProcessor = prep
         sync.start()
         prep.start()
-        sessionTracker.start()
-        let cm = ContainerManager(zks: self)
-        cm.start()
-        containerManager = cm
-        // After loadData, so the first purge already counts the snapshot it wrote.
-        let purge = DatadirCleanupManager(snapDir: snapLog.snapDir, logDir: snapLog.logDir,
-                                          retainCount: config.autopurgeSnapRetainCount,
-                                          intervalHours: config.autopurgeIntervalHours)
-        purge.start()
-        cleanupManager = purge
+        return prep
     }
 
-    public func shutdown() {
+    /// The txn log appending after everything this server's database holds.
+    public func makeTxnLog() -> FileTxnLog {
+        FileTxnLog(dir: snapLog.logDir, preAllocSize: config.preAllocSizeBytes, forceSync: config.forceSync,
+                   lastZxid: zkDb.lastProcessedZxid)
+    }
+
+    /// Whether this server expires sessions and reaps containers (standalone
+    /// and leader); learners leave both to the leader.
+    open var ownsSessions: Bool { true }
+
+    /// The owner a local client's requests carry (nil: no ownership checks).
+    open var localOwner: ObjectIdentifier? { nil }
+
+    /// A new session id for a connecting client.
+    open func createSessionId(timeout: Int32) -> Int64 { sessionTracker.createSession(timeout: timeout) }
+
+    /// Client traffic on a session; false drops the request (unknown or closing session).
+    open func touch(sessionId: Int64, timeout: Int32) -> Bool {
+        sessionTracker.touchSession(sessionId, timeout: timeout)
+    }
+
+    /// A client resuming a session on this server: answer through finishSessionInit.
+    open func revalidateSession(_ cnxn: ServerCnxn, sessionId: Int64, timeout: Int32) {
+        let ok = sessionTracker.touchSession(sessionId, timeout: timeout)
+        if ok, let owner = localOwner { try? sessionTracker.setOwner(sessionId, owner: owner) }
+        if ok { factory?.bindSession(cnxn, sessionId) }
+        finishSessionInit(cnxn, valid: ok)
+    }
+
+    /// A createSession txn was applied.
+    open func sessionCommitted(_ id: Int64, timeout: Int32) {
+        zkDb.sessions.withLockedValue { $0[id] = timeout }
+        sessionTracker.commitSession(id, timeout: timeout)
+    }
+
+    /// A closeSession txn was applied.
+    open func sessionRemoved(_ id: Int64) {
+        zkDb.sessions.withLockedValue { $0[id] = nil }
+        sessionTracker.removeSession(id)
+    }
+
+    /// Extra `mntr` lines of the role (the leader's follower counts).
+    open func monitorLines() -> [(String, String)] { [] }
+
+    // MARK: life cycle
+
+    public var isRunning: Bool { runState.withLockedValue { $0 } }
+
+    public func startup() {
+        sessionTracker = SessionTracker(tickTime: config.tickTime, serverId: serverId, expirer: self)
+        for (id, timeout) in zkDb.sessions.withLockedValue({ $0 }) { sessionTracker.trackSession(id, timeout: timeout) }
+        hzxid.withLockedValue { $0 = max($0, zkDb.lastProcessedZxid) }
+        firstProcessor = setupRequestProcessors()
+        if ownsSessions {
+            sessionTracker.start()
+            let cm = ContainerManager(zks: self)
+            cm.start()
+            containerManager = cm
+        }
+        runState.withLockedValue { $0 = true }
+    }
+
+    open func shutdown() {
+        runState.withLockedValue { $0 = false }
         containerManager?.shutdown()
-        cleanupManager?.shutdown()
         sessionTracker?.shutdown()
         firstProcessor?.shutdown()
     }
 
     public func nextZxid() -> Int64 { hzxid.withLockedValue { $0 += 1; return $0 } }
+
+    /// A new leader's zxids start at its epoch with counter 0.
+    public func setZxid(_ zxid: Int64) { hzxid.withLockedValue { $0 = zxid } }
 
     public var outstandingRequests: Int { inProcess.withLockedValue { $0 } }
 
@@ -143,7 +223,7 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         timeout = min(timeout, config.effectiveMaxSessionTimeout)
         cnxn.sessionTimeout = Int32(timeout)
         if req.sessionId == 0 {
-            let id = sessionTracker.createSession(timeout: Int32(timeout))
+            let id = createSessionId(timeout: Int32(timeout))
             cnxn.sessionId = id
             factory?.bindSession(cnxn, id)
             var body = ByteBuffer()
@@ -154,9 +234,7 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
             factory?.closeSession(id, except: cnxn)
             cnxn.sessionId = id
             if req.passwd == SessionPassword.generate(id) {
-                let ok = sessionTracker.touchSession(id, timeout: Int32(timeout))
-                if ok { factory?.bindSession(cnxn, id) }
-                finishSessionInit(cnxn, valid: ok)
+                revalidateSession(cnxn, sessionId: id, timeout: Int32(timeout))
             } else {
                 logger.warning("Incorrect password from \(cnxn.remoteDescription) for session 0x\(String(id, radix: 16))")
                 finishSessionInit(cnxn, valid: false)
@@ -165,7 +243,7 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
     }
 
     /// Sends the ConnectResponse; an invalid session gets zeros and is closed.
-    func finishSessionInit(_ cnxn: ServerCnxn, valid: Bool) {
+    public func finishSessionInit(_ cnxn: ServerCnxn, valid: Bool) {
         let id = cnxn.sessionId
         let resp = ConnectResponse(timeOut: valid ? cnxn.sessionTimeout : 0, sessionId: valid ? id : 0,
                                    passwd: valid ? SessionPassword.generate(id) : [UInt8](repeating: 0, count: 16))
@@ -256,14 +334,15 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
 
     /// Touches the session and queues the request; packets of unknown or
     /// closing sessions are dropped, as Apache does.
-    func submitRequest(_ r: Request) {
+    public func submitRequest(_ r: Request) {
         if let cnxn = r.cnxn {
-            guard sessionTracker.touchSession(r.sessionId, timeout: cnxn.sessionTimeout) else {
+            guard touch(sessionId: r.sessionId, timeout: cnxn.sessionTimeout) else {
                 logger.debug("Dropping request type \(r.type): no session 0x\(String(r.sessionId, radix: 16))")
                 return
             }
             cnxn.requestQueued()
             inProcess.withLockedValue { $0 += 1 }
+            r.owner = localOwner
         }
         firstProcessor.processRequest(r)
     }
@@ -276,7 +355,7 @@ public final class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
                               body: ByteBuffer(), authInfo: []))
     }
 
-    func closeConnection(sessionId: Int64) {
+    public func closeConnection(sessionId: Int64) {
         factory?.closeSession(sessionId)
     }
 

@@ -6,6 +6,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import ZKPersistence
 import ZKQuorum
 import ZKServer
 
@@ -32,49 +33,65 @@ struct ZKSwiftd: ParsableCommand {
         }
         let logger = Logger(label: "zkswiftd")
 
+        let mode = try Self.readConfig(configFile)
         let config: ServerConfig
-        do {
-            let parsed = try ServerConfig.load(path: configFile)
-            switch try QuorumPeerConfig.resolve(parsed, readFile: { try? String(contentsOfFile: $0, encoding: .utf8) }) {
-            case .standalone(let c):
-                config = c
-            case .quorum(let q):
-                // The configuration checks out; the ensemble protocols are not wired up yet.
-                FileHandle.standardError.write(Data("zkswiftd: \(configFile): server.\(q.myid) of a \(q.view.members.count)-server ensemble: ensemble mode is not available in this version yet; remove the server.N lines to run standalone\n".utf8))
-                throw ExitCode(2)
-            }
-        } catch let e as ConfigError {
-            FileHandle.standardError.write(Data("zkswiftd: invalid configuration: \(e)\n".utf8))
-            throw ExitCode(2)
+        switch mode {
+        case .standalone(let c): config = c
+        case .quorum(let q): config = q.server
         }
         for e in config.ignored {
             logger.notice("\(config.configPath):\(e.line): \(e.key) is not implemented by zkswiftd yet; ignored")
         }
-        let zks = ZooKeeperServer(config: config)
-        do {
-            try zks.loadData()
-        } catch {
-            FileHandle.standardError.write(Data("zkswiftd: cannot load data: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        zks.startup()
-        let factory = NIOServerCnxnFactory(zks: zks)
         let host = config.clientPortAddress ?? "0.0.0.0"
-        do {
-            try factory.start(host: host, port: config.clientPort)
-        } catch {
-            FileHandle.standardError.write(Data("zkswiftd: cannot listen on \(host):\(config.clientPort): \(error)\n".utf8))
-            throw ExitCode(1)
+        let stop: @Sendable () -> Void
+        switch mode {
+        case .standalone:
+            let zks = ZooKeeperServer(config: config)
+            do {
+                try zks.loadData()
+            } catch {
+                FileHandle.standardError.write(Data("zkswiftd: cannot load data: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            zks.startup()
+            startPurgeTask(config, snapDir: zks.snapLog.snapDir, logDir: zks.snapLog.logDir)
+            let factory = NIOServerCnxnFactory(zks: zks)
+            do {
+                try factory.start(host: host, port: config.clientPort)
+            } catch {
+                FileHandle.standardError.write(Data("zkswiftd: cannot listen on \(host):\(config.clientPort): \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            logger.info("zkswiftd \(Version.full) serving clients on \(host):\(config.clientPort) (standalone, dataDir \(config.dataDir))")
+            stop = {
+                factory.shutdown()
+                zks.shutdown()
+            }
+        case .quorum(let q):
+            let peer = QuorumPeer(config: q) { status in logger.info("Status: \(status)") }
+            do {
+                try peer.loadDataBase()
+            } catch {
+                FileHandle.standardError.write(Data("zkswiftd: cannot load data: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            startPurgeTask(config, snapDir: DataDirectory.versionPath(config.dataDir), logDir: DataDirectory.versionPath(config.dataLogDir))
+            do {
+                try peer.start(clientHost: host, clientPort: config.clientPort)
+            } catch {
+                FileHandle.standardError.write(Data("zkswiftd: cannot listen on \(host):\(config.clientPort): \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            logger.info("zkswiftd \(Version.full) server.\(q.myid) of a \(q.view.members.count)-server ensemble, clients on \(host):\(config.clientPort), dataDir \(config.dataDir)")
+            stop = { peer.shutdown() }
         }
-        logger.info("zkswiftd \(Version.full) serving clients on \(host):\(config.clientPort) (standalone, dataDir \(config.dataDir))")
 
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
             let src = DispatchSource.makeSignalSource(signal: sig, queue: .main)
             src.setEventHandler {
                 logger.info("Received signal \(sig); shutting down")
-                factory.shutdown()
-                zks.shutdown()
+                stop()
                 Foundation.exit(0)
             }
             src.resume()
@@ -84,4 +101,26 @@ struct ZKSwiftd: ParsableCommand {
     }
 }
 
+extension ZKSwiftd {
+    /// A bad configuration is one line on stderr and exit status 2.
+    static func readConfig(_ path: String) throws(ExitCode) -> QuorumPeerConfig.Mode {
+        do {
+            let parsed = try ServerConfig.load(path: path)
+            return try QuorumPeerConfig.resolve(parsed, readFile: { try? String(contentsOfFile: $0, encoding: .utf8) })
+        } catch {
+            FileHandle.standardError.write(Data("zkswiftd: invalid configuration: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// autopurge runs once per process, whatever role the server plays.
+private func startPurgeTask(_ config: ServerConfig, snapDir: String, logDir: String) {
+    let purge = DatadirCleanupManager(snapDir: snapDir, logDir: logDir, retainCount: config.autopurgeSnapRetainCount,
+                                      intervalHours: config.autopurgeIntervalHours)
+    purge.start()
+    purgeTask = purge
+}
+
+nonisolated(unsafe) private var purgeTask: DatadirCleanupManager?
 nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []

@@ -7,16 +7,7 @@ import ZKPersistence
 @testable import ZKQuorum
 
 @Suite struct LearnerSnapshotTests {
-    static func serialize(_ t: DataTree) -> ByteBuffer {
-        var body = ByteBuffer()
-        var stack = ["/"]
-        while let p = stack.popLast() {
-            let n = t.getNode(p)!
-            SnapshotFormat.writeNode(SnapshotFormat.Node(path: p == "/" ? "" : p, data: n.data, aclKey: n.acl, stat: n.stat), to: &body)
-            for c in n.children.sorted() { stack.append(p == "/" ? "/" + c : p + "/" + c) }
-        }
-        return body
-    }
+    static func serialize(_ t: DataTree) -> ByteBuffer { LearnerSnapshot.serialize(t) }
 
     @Test func headAsApacheSendsIt() {
         // 0 sessions, ACL cache {1: [READ world:anyone]} (quorum-protocol.md §5.4).

@@ -1,5 +1,5 @@
 import Testing
-@testable import ZKQuorum
+@testable import ZKServer
 
 @Suite struct CommittedLogTests {
     @Test func keepsTheNewestCapacityPlusOne() {
