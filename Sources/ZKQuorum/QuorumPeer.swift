@@ -101,6 +101,7 @@ public final class QuorumPeer: @unchecked Sendable {
 
     private func run() {
         while !stopping {
+            fastForward()
             setState(.looking)
             onStateChange("LOOKING")
             let current = ((try? epochFiles.read(EpochFiles.current)) ?? nil) ?? 0
@@ -157,6 +158,28 @@ public final class QuorumPeer: @unchecked Sendable {
         }
         learner.shutdown()
         state.withLockedValue { $0.learner = nil }
+    }
+
+    /// After a role ends, the log may hold proposals the tree never applied
+    /// (logged, acked, not yet committed): take them in, as Apache's
+    /// fastForwardDataBase does, so the vote and the next sync reflect every
+    /// txn this server acknowledged. The new leader cuts them (TRUNC) if it
+    /// does not have them.
+    private func fastForward() {
+        guard snapLog != nil, zkDb.lastProcessedZxid < lastLoggedZxid() else { return }
+        do {
+            try Self.reload(zkDb, config: config)
+            logger.info("Database fast-forwarded from the txn log to 0x\(String(zkDb.lastProcessedZxid, radix: 16))")
+        } catch {
+            logger.critical("Cannot reload the database from \(config.server.dataDir): \(error); exiting")
+            exit(1)
+        }
+    }
+
+    private func lastLoggedZxid() -> Int64 {
+        let proposals = (try? snapLog.proposals(from: zkDb.lastProcessedZxid + 1, sizeLimit: 0,
+                                                  maxRecordBytes: config.server.juteMaxBuffer * 2 + 1024)) ?? nil
+        return proposals?.last?.zxid ?? 0
     }
 
     /// Stops the role, the election and the ports.
