@@ -91,11 +91,16 @@ class Server:
     def command(self):
         raise NotImplementedError
 
-    def start(self, timeout=60.0):
+    def launch(self):
+        """Start the process without waiting for it to serve: an ensemble
+        member serves only once a quorum of its peers is up too."""
         cmd = self.command()
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=self.workdir, env=self.env())
+
+    def start(self, timeout=60.0):
+        self.launch()
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

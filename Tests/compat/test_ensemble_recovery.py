@@ -135,6 +135,7 @@ def test_paused_leader_gives_no_stale_data_through_sync(ensemble):
     assert seen == [b"2"]
 
 
+@pytest.mark.zkswiftd_only("Apache 3.8.0 fails it: a resumed follower's log and tree lose acknowledged txns (ZOOKEEPER-4712)")
 def test_paused_follower_keeps_every_acknowledged_write(ensemble):
     ens = ensemble(3)
     leader = ens.leader()
