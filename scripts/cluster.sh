@@ -130,7 +130,7 @@ start() {
     server_cmd "$i"
     # setsid: out of this terminal's session, so a Ctrl-C or hang-up there leaves the
     # ensemble running; the inner bash writes its own pid, which exec hands to the server.
-    (cd "$d" && setsid bash -c 'echo $$ >pid; exec "$@"' _ "${cmd[@]}" >>"$d/server.log" 2>&1 </dev/null &)
+    (cd "$d" && exec setsid bash -c 'echo $$ >pid; exec "$@"' _ "${cmd[@]}" >>"$d/server.log" 2>&1 </dev/null &)
   done
   echo "started $impl: $n voters and $observers observers in $dir"
   local deadline=$((SECONDS + ${CLUSTER_WAIT:-60}))
