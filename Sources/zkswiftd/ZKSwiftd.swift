@@ -47,21 +47,11 @@ struct ZKSwiftd: ParsableCommand {
         switch mode {
         case .standalone:
             let zks = ZooKeeperServer(config: config)
-            do {
-                try zks.loadData()
-            } catch {
-                FileHandle.standardError.write(Data("zkswiftd: cannot load data: \(error)\n".utf8))
-                throw ExitCode(1)
-            }
+            try orExit("cannot load data") { try zks.loadData() }
             zks.startup()
             startPurgeTask(config, snapDir: zks.snapLog.snapDir, logDir: zks.snapLog.logDir)
             let factory = NIOServerCnxnFactory(zks: zks)
-            do {
-                try factory.start(host: host, port: config.clientPort)
-            } catch {
-                FileHandle.standardError.write(Data("zkswiftd: cannot listen on \(host):\(config.clientPort): \(error)\n".utf8))
-                throw ExitCode(1)
-            }
+            try orExit("cannot listen on \(host):\(config.clientPort)") { try factory.start(host: host, port: config.clientPort) }
             logger.info("zkswiftd \(Version.full) serving clients on \(host):\(config.clientPort) (standalone, dataDir \(config.dataDir))")
             stop = {
                 factory.shutdown()
@@ -69,19 +59,9 @@ struct ZKSwiftd: ParsableCommand {
             }
         case .quorum(let q):
             let peer = QuorumPeer(config: q) { status in logger.info("Status: \(status)") }
-            do {
-                try peer.loadDataBase()
-            } catch {
-                FileHandle.standardError.write(Data("zkswiftd: cannot load data: \(error)\n".utf8))
-                throw ExitCode(1)
-            }
+            try orExit("cannot load data") { try peer.loadDataBase() }
             startPurgeTask(config, snapDir: DataDirectory.versionPath(config.dataDir), logDir: DataDirectory.versionPath(config.dataLogDir))
-            do {
-                try peer.start(clientHost: host, clientPort: config.clientPort)
-            } catch {
-                FileHandle.standardError.write(Data("zkswiftd: cannot listen on \(host):\(config.clientPort): \(error)\n".utf8))
-                throw ExitCode(1)
-            }
+            try orExit("cannot listen on \(host):\(config.clientPort)") { try peer.start(clientHost: host, clientPort: config.clientPort) }
             logger.info("zkswiftd \(Version.full) server.\(q.myid) of a \(q.view.members.count)-server ensemble, clients on \(host):\(config.clientPort), dataDir \(config.dataDir)")
             stop = { peer.shutdown() }
         }
@@ -111,6 +91,16 @@ extension ZKSwiftd {
             FileHandle.standardError.write(Data("zkswiftd: invalid configuration: \(error)\n".utf8))
             throw ExitCode(2)
         }
+    }
+}
+
+/// A start-up step whose failure is one line on stderr and exit status 1.
+private func orExit(_ what: String, _ step: () throws -> Void) throws(ExitCode) {
+    do {
+        try step()
+    } catch {
+        FileHandle.standardError.write(Data("zkswiftd: \(what): \(error)\n".utf8))
+        throw ExitCode(1)
     }
 }
 

@@ -44,38 +44,33 @@ def _rejoin(ens, sid, marker):
     return ens.log(sid)[before:]
 
 
-def test_restarted_follower_rejoins_by_diff(ensemble):
-    ens = ensemble(3)
+def _rejoin_after_writes(ensemble, count, expect, unexpected, **kw):
+    """Kill a follower, make `count` writes without it, restart it: it must
+    log `expect` (and not `unexpected`) and then hold every write."""
+    ens = ensemble(3, **kw)
     leader = ens.leader()
     f = _follower(ens, leader)
     zk = ens.client(leader)
-    zk.create("/diff")
+    zk.create("/r")
     ens.kill9(f)
-    _write_many(zk, "/diff/n", 20)
-    new = _rejoin(ens, f, "Getting a diff from the leader")
-    assert "Getting a snapshot from leader" not in new
+    _write_many(zk, "/r/n", count)
+    assert unexpected not in _rejoin(ens, f, expect)
     mine = ens.client(f)
-    assert sorted(mine.get_children("/diff")) == sorted(zk.get_children("/diff")) and len(zk.get_children("/diff")) == 20
-    mine.sync("/diff")
-    assert mine.get("/diff/n00019")[1] == zk.get("/diff/n00019")[1]
+    mine.sync("/r")
+    assert len(mine.get_children("/r")) == count
+    last = f"/r/n{count - 1:05d}"
+    assert mine.get(last) == zk.get(last)
+
+
+def test_restarted_follower_rejoins_by_diff(ensemble):
+    _rejoin_after_writes(ensemble, 20, "Getting a diff from the leader", "Getting a snapshot from leader")
 
 
 def test_follower_far_behind_rejoins_by_snap(ensemble):
     # Past the 500 proposals a leader keeps in memory, and past a few
     # snapshots (snapCount 100), the logs are too big next to the snapshot.
-    ens = ensemble(3, extra_cfg={"snapCount": "100"})
-    leader = ens.leader()
-    f = _follower(ens, leader)
-    zk = ens.client(leader)
-    zk.create("/snap")
-    ens.kill9(f)
-    _write_many(zk, "/snap/n", 700)
-    new = _rejoin(ens, f, "Getting a snapshot from leader")
-    assert "Getting a diff from the leader" not in new
-    mine = ens.client(f)
-    mine.sync("/snap")
-    assert len(mine.get_children("/snap")) == 700
-    assert mine.get("/snap/n00699")[1] == zk.get("/snap/n00699")[1]
+    _rejoin_after_writes(ensemble, 700, "Getting a snapshot from leader", "Getting a diff from the leader",
+                         extra_cfg={"snapCount": "100"})
 
 
 def test_member_holding_an_uncommitted_proposal_truncates_it(ensemble):
