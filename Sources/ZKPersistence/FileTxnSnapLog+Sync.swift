@@ -67,13 +67,24 @@ extension FileTxnSnapLog {
             }
             if size > sizeLimit { return nil }
         }
-        var out: [(zxid: Int64, payload: [UInt8])] = []
+        return try records(from: startZxid, in: logs, maxRecordBytes: maxRecordBytes).map {
+            ($0.hdr.zxid, Array(TxnLogFormat.payload($0.hdr, $0.txn, digest: $0.digest).readableBytesView))
+        }
+    }
+
+    /// The logged txns from `startZxid` on, in order: what a server that
+    /// applied everything before it has not applied yet.
+    public func records(from startZxid: Int64, maxRecordBytes: Int) throws -> [TxnLogFormat.Record] {
+        try records(from: startZxid, in: TxnLogReader.files(in: logDir, from: startZxid), maxRecordBytes: maxRecordBytes)
+    }
+
+    private func records(from startZxid: Int64, in logs: [(zxid: Int64, path: String)],
+                         maxRecordBytes: Int) throws -> [TxnLogFormat.Record] {
+        var out: [TxnLogFormat.Record] = []
         for (i, f) in logs.enumerated() {
             let file = try TxnLogFile(path: f.path, startZxid: f.zxid)
             _ = try file.forEachRecord(isLast: i == logs.count - 1, maxRecordBytes: maxRecordBytes) { r in
-                guard r.hdr.zxid >= startZxid else { return }
-                let payload = TxnLogFormat.payload(r.hdr, r.txn, digest: r.digest)
-                out.append((r.hdr.zxid, Array(payload.readableBytesView)))
+                if r.hdr.zxid >= startZxid { out.append(r) }
             }
         }
         return out

@@ -330,26 +330,7 @@ public final class Leader: LearnerMaster, @unchecked Sendable {
 
     /// Leader.lead: discovery, then serving until the quorum is lost or stop() is called.
     func lead(acceptedEpoch: Int64, onServing: (LeaderZooKeeperServer) -> Void) throws {
-        cond.lock()
-        do {
-            try connectLocked(sid: myid, lastAcceptedEpoch: acceptedEpoch)
-            try wait("a quorum of learners to connect") { !agreement.waitingForNewEpoch }
-            let epoch = agreement.epoch
-            logger.info("LEADING - epoch \(epoch) proposed to a quorum")
-            zk.setZxid(Zxid.make(epoch: epoch, counter: 0))
-            cond.unlock()
-            let mine = ownSummary
-            cond.lock()
-            if try agreement.ackEpoch(sid: myid, currentEpoch: mine.currentEpoch, lastZxid: mine.lastZxid, leader: mine) { cond.broadcast() }
-            try wait("a quorum of epoch acks") { agreement.electionFinished }
-            try epochFiles.write(EpochFiles.current, epoch)
-            if agreement.ackNewLeader(sid: myid, zxid: Zxid.make(epoch: epoch, counter: 0)) { cond.broadcast() }
-            try wait("a quorum of NEWLEADER acks") { agreement.newLeaderAcked }
-        } catch {
-            cond.unlock()
-            throw error
-        }
-        cond.unlock()
+        let epoch = try discover(acceptedEpoch: acceptedEpoch)
         zk.startup()
         factory.setZooKeeperServer(zk)
         cond.lock()
@@ -357,8 +338,25 @@ public final class Leader: LearnerMaster, @unchecked Sendable {
         cond.broadcast()
         cond.unlock()
         onServing(zk)
-        logger.info("Leading epoch \(agreement.epoch): serving clients")
+        logger.info("Leading epoch \(epoch): serving clients")
         try serve()
+    }
+
+    /// The leader's own part of epoch agreement, waiting at each step for a quorum.
+    private func discover(acceptedEpoch: Int64) throws -> Int64 {
+        let mine = ownSummary
+        cond.lock(); defer { cond.unlock() }
+        try connectLocked(sid: myid, lastAcceptedEpoch: acceptedEpoch)
+        try wait("a quorum of learners to connect") { !agreement.waitingForNewEpoch }
+        let epoch = agreement.epoch
+        logger.info("LEADING - epoch \(epoch) proposed to a quorum")
+        zk.setZxid(Zxid.make(epoch: epoch, counter: 0))
+        if try agreement.ackEpoch(sid: myid, currentEpoch: mine.currentEpoch, lastZxid: mine.lastZxid, leader: mine) { cond.broadcast() }
+        try wait("a quorum of epoch acks") { agreement.electionFinished }
+        try epochFiles.write(EpochFiles.current, epoch)
+        if agreement.ackNewLeader(sid: myid, zxid: Zxid.make(epoch: epoch, counter: 0)) { cond.broadcast() }
+        try wait("a quorum of NEWLEADER acks") { agreement.newLeaderAcked }
+        return epoch
     }
 
     /// Every half tick: ping, and check that a quorum is still with us.
@@ -412,10 +410,9 @@ public final class Leader: LearnerMaster, @unchecked Sendable {
     func monitorLines() -> [(String, String)] {
         cond.lock(); defer { cond.unlock() }
         let now = Clock.monotonicMillis()
-        let learners = handlers.values
         let syncedFollowers = syncedVotersLocked(now: now).count - 1
         let syncedObservers = synced.compactMap { handlers[$0] }.filter { $0.learnerType == .observer }.count
-        return [("zk_learners", "\(learners.count)"),
+        return [("zk_learners", "\(handlers.count)"),
                 ("zk_synced_followers", "\(syncedFollowers)"),
                 ("zk_synced_non_voting_followers", "0"),
                 ("zk_synced_observers", "\(syncedObservers)")]

@@ -100,6 +100,7 @@ public final class Learner: @unchecked Sendable {
         var txnLog: FileTxnLog? = nil
         var loggedBeforeAck: [Int64] = []
         var serving = false
+        var warned = 0
         while !state.done {
             let p = try c.read()
             guard let type = p.packetType else { continue }
@@ -110,7 +111,8 @@ public final class Learner: @unchecked Sendable {
             } catch {
                 throw LearnerConnection.RegistrationFailed(description: "during sync: \(error)")
             }
-            for w in state.warnings.suffix(1) where !actions.isEmpty { logger.warning("\(w)") }
+            for w in state.warnings.dropFirst(warned) { logger.warning("\(w)") }
+            warned = state.warnings.count
             for a in actions {
                 switch a {
                 case .apply(let z):
@@ -118,7 +120,7 @@ public final class Learner: @unchecked Sendable {
                     if serving {
                         zk.commitInformed(Request.committed(s.hdr, s.txn, digest: s.digest))
                     } else {
-                        apply(s)
+                        _ = zkDb.applyTxn(s.hdr, s.txn, digest: s.digest)
                     }
                 case .log(let z):
                     guard let s = stash.removeValue(forKey: z) else { continue }
@@ -158,16 +160,6 @@ public final class Learner: @unchecked Sendable {
             }
         }
         txnLog?.close()
-    }
-
-    /// A committed txn applied during sync, before the server runs.
-    private func apply(_ s: Stashed) {
-        _ = zkDb.applyTxn(s.hdr, s.txn, digest: s.digest)
-        switch s.txn {
-        case .createSession(let timeout): zkDb.sessions.withLockedValue { $0[s.hdr.clientId] = timeout }
-        case .closeSession: zkDb.sessions.withLockedValue { $0[s.hdr.clientId] = nil }
-        default: break
-        }
     }
 
     private func processPacket(_ p: QuorumPacket) throws {

@@ -127,13 +127,12 @@ public final class LearnerZooKeeperServer: ZooKeeperServer, @unchecked Sendable 
 
     /// A COMMIT: the oldest logged proposal must be the one committed.
     func commit(zxid: Int64) throws {
-        let (r, commit) = pipeline.withLockedValue { p -> (Request?, CommitProcessor?) in
-            guard let first = p.pendingTxns.first, first.hdr?.zxid == zxid else { return (nil, p.commit) }
-            p.pendingTxns.removeFirst()
-            return (first, p.commit)
+        let (r, next, commit) = pipeline.withLockedValue { p -> (Request?, Int64?, CommitProcessor?) in
+            let next = p.pendingTxns.first?.hdr?.zxid
+            guard next == zxid else { return (nil, next, p.commit) }
+            return (p.pendingTxns.removeFirst(), next, p.commit)
         }
         guard let r else {
-            let next = pipeline.withLockedValue { $0.pendingTxns.first?.hdr?.zxid }
             throw CommitOutOfOrder(description: "Committing zxid 0x\(String(zxid, radix: 16)) but next pending txn is \(next.map { "0x" + String($0, radix: 16) } ?? "none")")
         }
         commit?.commit(r)

@@ -161,25 +161,22 @@ public final class QuorumPeer: @unchecked Sendable {
     }
 
     /// After a role ends, the log may hold proposals the tree never applied
-    /// (logged, acked, not yet committed): take them in, as Apache's
+    /// (logged, acked, not yet committed): apply them, as Apache's
     /// fastForwardDataBase does, so the vote and the next sync reflect every
     /// txn this server acknowledged. The new leader cuts them (TRUNC) if it
     /// does not have them.
     private func fastForward() {
-        guard snapLog != nil, zkDb.lastProcessedZxid < lastLoggedZxid() else { return }
+        guard snapLog != nil else { return }
         do {
-            try Self.reload(zkDb, config: config)
-            logger.info("Database fast-forwarded from the txn log to 0x\(String(zkDb.lastProcessedZxid, radix: 16))")
+            let pending = try snapLog.records(from: zkDb.lastProcessedZxid + 1,
+                                              maxRecordBytes: config.server.juteMaxBuffer * 2 + 1024)
+            guard !pending.isEmpty else { return }
+            for r in pending { _ = zkDb.applyTxn(r.hdr, r.txn, digest: r.digest) }
+            logger.info("Database fast-forwarded from the txn log to 0x\(String(zkDb.lastProcessedZxid, radix: 16)) (\(pending.count) txns)")
         } catch {
-            logger.critical("Cannot reload the database from \(config.server.dataDir): \(error); exiting")
+            logger.critical("Cannot read the txn log in \(snapLog.logDir): \(error); exiting")
             exit(1)
         }
-    }
-
-    private func lastLoggedZxid() -> Int64 {
-        let proposals = (try? snapLog.proposals(from: zkDb.lastProcessedZxid + 1, sizeLimit: 0,
-                                                  maxRecordBytes: config.server.juteMaxBuffer * 2 + 1024)) ?? nil
-        return proposals?.last?.zxid ?? 0
     }
 
     /// Stops the role, the election and the ports.

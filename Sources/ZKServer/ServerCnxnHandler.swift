@@ -79,14 +79,13 @@ final class ServerCnxnHandler: ChannelInboundHandler {
             switch state {
             case .awaitingConnect:
                 cnxn.packetReceived()
-                guard let server, server.isRunning else {
+                guard server?.isRunning == true else {
                     // As Apache: no session while no server runs; the client tries another.
                     logger.info("Closing connection from \(cnxn.remoteDescription): ZooKeeperServer not running")
                     state = .closing
                     context.close(promise: nil)
                     return
                 }
-                _ = server
                 // No more frames until the session is settled; SessionReady may
                 // arrive before processConnectRequest even returns.
                 state = .connecting

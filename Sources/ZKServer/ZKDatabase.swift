@@ -40,9 +40,15 @@ public final class ZKDatabase: @unchecked Sendable {
         }
     }
 
-    /// Applies a committed txn to the tree (and records it in the committed log).
+    /// Applies a committed txn to the tree and the session table (and
+    /// records it in the committed log).
     public func applyTxn(_ hdr: TxnHeader, _ txn: Txn, digest: TxnDigest?) -> ProcessTxnResult {
-        lock.withLock {
+        switch txn {
+        case .createSession(let timeout): sessions.withLockedValue { $0[hdr.clientId] = timeout }
+        case .closeSession: sessions.withLockedValue { $0[hdr.clientId] = nil }
+        default: break
+        }
+        return lock.withLock {
             let rc = tree.processTxn(hdr, txn, digest: digest)
             if committedLog != nil {
                 committedLog!.add(.init(zxid: hdr.zxid, payload: Array(TxnLogFormat.payload(hdr, txn, digest: digest).readableBytesView)))

@@ -144,15 +144,13 @@ open class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         finishSessionInit(cnxn, valid: ok)
     }
 
-    /// A createSession txn was applied.
+    /// A createSession txn was applied (the database's session table has it already).
     open func sessionCommitted(_ id: Int64, timeout: Int32) {
-        zkDb.sessions.withLockedValue { $0[id] = timeout }
         sessionTracker.commitSession(id, timeout: timeout)
     }
 
     /// A closeSession txn was applied.
     open func sessionRemoved(_ id: Int64) {
-        zkDb.sessions.withLockedValue { $0[id] = nil }
         sessionTracker.removeSession(id)
     }
 

@@ -188,15 +188,21 @@ import ZKPersistence
         #expect(r.tree.getNode("/zookeeper/quota") != nil)
     }
 
-    /// Newest first, whatever each file's kind: plain, gz and snappy side by side.
-    @Test func newestOfMixedKindsWins() throws {
-        let dir = try makeTempDir()
-        defer { removeTempDir(dir) }
+    /// Snapshots of the fresh tree: plain at zxid 1, snappy at zxid 2.
+    static func plainThenSnappy(in dir: String) throws -> FileTxnSnapLog {
         let snapLog = try FileTxnSnapLog(dataDir: dir, dataLogDir: dir)
         let fresh = ByteBuffer(bytes: SnapshotFormatTests.freshTree())
         try snapLog.writeSnapshot(fresh, zxid: 1, fsync: false)
         try snapLog.writeSnapshot(fresh, zxid: 2, fsync: false, compression: .snappy)
-        try snapLog.writeSnapshot(fresh, zxid: 3, fsync: false, compression: .gz)
+        return snapLog
+    }
+
+    /// Newest first, whatever each file's kind: plain, gz and snappy side by side.
+    @Test func newestOfMixedKindsWins() throws {
+        let dir = try makeTempDir()
+        defer { removeTempDir(dir) }
+        let snapLog = try Self.plainThenSnappy(in: dir)
+        try snapLog.writeSnapshot(ByteBuffer(bytes: SnapshotFormatTests.freshTree()), zxid: 3, fsync: false, compression: .gz)
         #expect(DataDirectory.list(snapLog.snapDir, prefix: "snapshot").map(\.zxid) == [1, 2, 3])
         var r = try snapLog.restore(extendedTypesEnabled: false, maxRecordBytes: Self.maxRecord)
         #expect(r.snapshotZxid == 3)
@@ -217,10 +223,7 @@ import ZKPersistence
     @Test func sealsCheckTheUncompressedStream() throws {
         let dir = try makeTempDir()
         defer { removeTempDir(dir) }
-        let snapLog = try FileTxnSnapLog(dataDir: dir, dataLogDir: dir)
-        let fresh = ByteBuffer(bytes: SnapshotFormatTests.freshTree())
-        try snapLog.writeSnapshot(fresh, zxid: 1, fsync: false)
-        try snapLog.writeSnapshot(fresh, zxid: 2, fsync: false, compression: .snappy)
+        let snapLog = try Self.plainThenSnappy(in: dir)
         let path = snapLog.snapDir + "/snapshot.2.snappy"
         var b = try readBytes(path)
         // "/zookeeper" is literal text in the first chunk: make it "/zookeepes".

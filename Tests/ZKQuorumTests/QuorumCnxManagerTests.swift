@@ -20,6 +20,15 @@ private func view(_ ports: [Int64: Int]) -> [Int64: QuorumServer] {
     })
 }
 
+/// Manager 1 started on a free port, and a bare listener standing in for peer 9.
+private func managerWithRawPeer() throws -> (port: Int, raw: BlockingListener, m: QuorumCnxManager) {
+    let port = try freePorts(1)[0]
+    let raw = try BlockingListener(host: loopback, port: 0)
+    let m = QuorumCnxManager(myid: 1, view: view([1: port, 9: raw.port]), listenOnAllIPs: false)
+    m.start()
+    return (port, raw, m)
+}
+
 /// The first non-nil value of `probe` that stays the same for `stableMs`.
 private func waitStable<T: Equatable>(timeoutMs: Int = 10_000, stableMs: Int = 300, _ probe: () -> T?) -> T? {
     let deadline = Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)
@@ -180,12 +189,11 @@ struct QuorumCnxManagerTests {
     }
 
     @Test func dialerDropsItsConnectionToALargerSidAndSendsOnlyTheNewestMessage() throws {
-        let port = try freePorts(1)[0]
-        let raw = try BlockingListener(host: loopback, port: 0)
-        defer { raw.close() }
-        let m = QuorumCnxManager(myid: 1, view: view([1: port, 9: raw.port]), listenOnAllIPs: false)
-        defer { m.halt() }
-        m.start()
+        let (port, raw, m) = try managerWithRawPeer()
+        defer {
+            m.halt()
+            raw.close()
+        }
         #expect(waitUntil { m.isListening })
 
         m.toSend(sid: 9, bytes("old"))
@@ -212,12 +220,11 @@ struct QuorumCnxManagerTests {
     }
 
     @Test func lastMessageIsResentOnEveryNewConnection() throws {
-        let port = try freePorts(1)[0]
-        let raw = try BlockingListener(host: loopback, port: 0)
-        defer { raw.close() }
-        let m = QuorumCnxManager(myid: 1, view: view([1: port, 9: raw.port]), listenOnAllIPs: false)
-        defer { m.halt() }
-        m.start()
+        let (port, raw, m) = try managerWithRawPeer()
+        defer {
+            m.halt()
+            raw.close()
+        }
         #expect(waitUntil { m.isListening })
 
         let d1 = try dialAsPeer(port: port, sid: 9)

@@ -600,6 +600,12 @@ def mentions_offset(text, offset):
 
 
 # ------------------------------------------------------------ shared fixtures
+# Who writes a data directory and who reads it: the server under test both
+# ways, and across to Apache and back (one pair when the target is Apache).
+WRITER_READER = list(dict.fromkeys([(helpers.TARGET, helpers.TARGET), (helpers.TARGET, "apache"), ("apache", helpers.TARGET)]))
+WRITER_READER_IDS = [f"{w}-to-{r}" for w, r in WRITER_READER]
+
+
 def build_once(build, what):
     """get(*key) -> build(*key), each built once; a failed build fails every
     test that asks for it the same way. `what(*key)` names it in the error."""

@@ -185,14 +185,6 @@ def _snapshot_only_copy(src, dst):
     return dst
 
 
-def _pairs():
-    out = []
-    for p in [(TARGET, TARGET), (TARGET, "apache"), ("apache", TARGET)]:
-        if p not in out:
-            out.append(p)
-    return out
-
-
 # ------------------------------------------------------------------- tests
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("writer", sorted({TARGET, "apache"}))
@@ -222,7 +214,7 @@ def test_writer_names_and_encodes_its_snapshots(written, writer, method, tmp_pat
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("writer,reader", _pairs(), ids=[f"{w}-to-{r}" for w, r in _pairs()])
+@pytest.mark.parametrize("writer,reader", d.WRITER_READER, ids=d.WRITER_READER_IDS)
 def test_reader_serves_the_tree_from_the_compressed_snapshot(written, writer, reader, method, tmp_path):
     src, before = written(writer, method)
     copy = _snapshot_only_copy(src, str(tmp_path / "data"))
@@ -252,7 +244,7 @@ def test_reader_serves_the_tree_from_the_compressed_snapshot(written, writer, re
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("writer,reader", _pairs(), ids=[f"{w}-to-{r}" for w, r in _pairs()])
+@pytest.mark.parametrize("writer,reader", d.WRITER_READER, ids=d.WRITER_READER_IDS)
 def test_reader_configured_otherwise_still_reads(written, writer, reader, method, tmp_path):
     """The decoder comes from the file name: a reader without the setting (or
     with the other method) loads the compressed snapshot and writes its own

@@ -166,16 +166,8 @@ def written():
     shutil.rmtree(workroot, ignore_errors=True)
 
 
-def _pairs():
-    out = []
-    for p in [(TARGET, TARGET), (TARGET, "apache"), ("apache", TARGET)]:
-        if p not in out:
-            out.append(p)
-    return out
-
-
 @pytest.mark.parametrize("mode", ["log", "snapshot"])
-@pytest.mark.parametrize("writer,reader", _pairs(), ids=[f"{w}-to-{r}" for w, r in _pairs()])
+@pytest.mark.parametrize("writer,reader", d.WRITER_READER, ids=d.WRITER_READER_IDS)
 def test_reader_serves_the_writers_tree(written, writer, reader, mode, tmp_path):
     src, before, _ = written(writer, mode)
     assert any(v[1][7] > 0 for v in before.values()), "no ephemeral in the tree"
