@@ -4,7 +4,7 @@
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # C libraries the build links.
-BUILD_DEPS=(zlib1g-dev libsnappy-dev)
+BUILD_DEPS=(zlib1g-dev libsnappy-dev libsystemd-dev)
 
 # ensure_apt PKG...: installs the Debian packages not installed yet.
 ensure_apt() {

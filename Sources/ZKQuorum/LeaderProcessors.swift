@@ -46,6 +46,7 @@ final class AckRequestProcessor: RequestProcessor, @unchecked Sendable {
     init(leader: Leader) { self.leader = leader }
 
     func processRequest(_ r: Request) {
+        r.probeDone?()
         guard let hdr = r.hdr else { return }
         leader.processAck(sid: leader.myid, zxid: hdr.zxid)
     }

@@ -10,6 +10,7 @@ public final class LeaderZooKeeperServer: ZooKeeperServer, @unchecked Sendable {
     private let myid: Int64
     let leader: Leader
     private let commitBox = NIOLockedValueBox<CommitProcessor?>(nil)
+    private let syncBox = NIOLockedValueBox<SyncRequestProcessor?>(nil)
 
     init(config: ServerConfig, zkDb: ZKDatabase, snapLog: FileTxnSnapLog, myid: Int64, leader: Leader) {
         self.myid = myid
@@ -33,6 +34,7 @@ public final class LeaderZooKeeperServer: ZooKeeperServer, @unchecked Sendable {
         }
         commitBox.withLockedValue { $0 = commit }
         let sync = SyncRequestProcessor(zks: self, next: AckRequestProcessor(leader: leader), txnLog: makeTxnLog())
+        syncBox.withLockedValue { $0 = sync }
         let proposal = ProposalRequestProcessor(next: commit, sync: sync, leader: leader, localOwner: localOwner)
         let prep = PrepRequestProcessor(zks: self, next: proposal)
         commit.start()
@@ -40,6 +42,9 @@ public final class LeaderZooKeeperServer: ZooKeeperServer, @unchecked Sendable {
         prep.start()
         return prep
     }
+
+    /// SyncThread logs and acks proposals beside the client chain.
+    public override var sideChains: [any RequestProcessor] { syncBox.withLockedValue { $0.map { [$0] } ?? [] } }
 
     public override func monitorLines() -> [(String, String)] { leader.monitorLines() }
 }

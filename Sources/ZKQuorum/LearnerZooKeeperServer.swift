@@ -72,6 +72,11 @@ public final class LearnerZooKeeperServer: ZooKeeperServer, @unchecked Sendable 
         pipeline.withLockedValue { $0.sync }?.shutdown()
     }
 
+    /// SyncThread logs and acks proposals beside the client chain.
+    public override var sideChains: [any RequestProcessor] {
+        pipeline.withLockedValue { p in p.sync.map { [$0] } ?? [] }
+    }
+
     // MARK: sessions
 
     public override func createSessionId(timeout: Int32) -> Int64 { learnerTracker.createSession() }
@@ -202,6 +207,7 @@ final class SendAckRequestProcessor: RequestProcessor, @unchecked Sendable {
     init(learner: Learner) { self.learner = learner }
 
     func processRequest(_ r: Request) {
+        r.probeDone?()
         guard let hdr = r.hdr else { return }
         learner.send(QuorumPacket(.ack, zxid: hdr.zxid))
     }
@@ -211,6 +217,6 @@ final class SendAckRequestProcessor: RequestProcessor, @unchecked Sendable {
 
 /// The end of an observer's logging chain: nobody waits for its acks.
 final class DiscardRequestProcessor: RequestProcessor, @unchecked Sendable {
-    func processRequest(_ r: Request) {}
+    func processRequest(_ r: Request) { r.probeDone?() }
     func shutdown() {}
 }

@@ -3,6 +3,7 @@
 // LOOKING runs an election, LEADING runs a Leader with its
 // LearnerCnxAcceptor, FOLLOWING and OBSERVING run a Learner; when a role
 // ends, the peer looks for a leader again.
+import Dispatch
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -25,13 +26,18 @@ public final class QuorumPeer: @unchecked Sendable {
         var vote: Vote
         var leader: Leader?
         var learner: Learner?
+        /// The role's server once it serves clients.
+        var serving: ZooKeeperServer?
+        var status = "LOOKING"
         var stopping = false
     }
     private let state: NIOLockedValueBox<State>
     /// Told about every change of role, for readiness and status reporting.
-    private let onStateChange: @Sendable (String) -> Void
+    private let onStateChange: @Sendable (_ status: String, _ serving: Bool) -> Void
+    /// Signalled when the QuorumPeer thread has ended its role and exits.
+    private let finished = DispatchSemaphore(value: 0)
 
-    public init(config: QuorumPeerConfig, onStateChange: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(config: QuorumPeerConfig, onStateChange: @escaping @Sendable (String, Bool) -> Void = { _, _ in }) {
         self.config = config
         zkDb = ZKDatabase(extendedTypesEnabled: config.server.extendedTypesEnabled)
         state = NIOLockedValueBox(State(vote: Vote(leader: config.myid, zxid: 0, electionEpoch: 0, peerEpoch: 0)))
@@ -89,6 +95,25 @@ public final class QuorumPeer: @unchecked Sendable {
 
     public var serverState: ServerState { state.withLockedValue { $0.state } }
 
+    /// The server of the current role while it serves clients; nil while
+    /// looking for a leader or syncing with one.
+    public var servingServer: ZooKeeperServer? { state.withLockedValue { $0.serving } }
+
+    /// One line for the service manager: `LOOKING`, `FOLLOWING leader=3
+    /// zxid=0x200000005` (the zxid synced to), `LEADING epoch=2 followers=2/2`
+    /// (followers in sync now, of the other voters).
+    public var status: String {
+        let (text, leader) = state.withLockedValue { ($0.status, $0.serving != nil ? $0.leader : nil) }
+        guard let leader else { return text }
+        let (synced, voters) = leader.learnerCounts
+        return "LEADING epoch=\(leader.epoch) followers=\(synced - 1)/\(voters - 1)"
+    }
+
+    private func changeStatus(_ text: String, serving: ZooKeeperServer?) {
+        state.withLockedValue { $0.status = text; $0.serving = serving }
+        onStateChange(status, serving != nil)
+    }
+
     private func setState(_ s: ServerState, vote: Vote? = nil) {
         state.withLockedValue {
             $0.state = s
@@ -103,7 +128,7 @@ public final class QuorumPeer: @unchecked Sendable {
         while !stopping {
             fastForward()
             setState(.looking)
-            onStateChange("LOOKING")
+            changeStatus("LOOKING", serving: nil)
             let current = ((try? epochFiles.read(EpochFiles.current)) ?? nil) ?? 0
             guard let (vote, outcome) = election.lookForLeader(lastLoggedZxid: zkDb.lastProcessedZxid, currentEpoch: current) else { break }
             if stopping { break }
@@ -120,6 +145,7 @@ public final class QuorumPeer: @unchecked Sendable {
             }
         }
         logger.info("QuorumPeer thread exits")
+        finished.signal()
     }
 
     private func lead() {
@@ -131,13 +157,13 @@ public final class QuorumPeer: @unchecked Sendable {
             acceptor.start()
             defer { acceptor.halt() }
             let accepted = try epochFiles.read(EpochFiles.accepted) ?? 0
-            try leader.lead(acceptedEpoch: accepted) { [onStateChange] _ in
-                let (n, voters) = leader.learnerCounts
-                onStateChange("LEADING epoch=\(leader.epoch) followers=\(n - 1)/\(voters - 1)")
+            try leader.lead(acceptedEpoch: accepted) { zk in
+                changeStatus("LEADING epoch=\(leader.epoch)", serving: zk)
             }
         } catch {
             logger.warning("Leading ended: \(error)")
         }
+        state.withLockedValue { $0.serving = nil }
         leader.shutdown()
         state.withLockedValue { $0.leader = nil }
     }
@@ -150,12 +176,13 @@ public final class QuorumPeer: @unchecked Sendable {
         let learner = Learner(peer: config, observer: observer, zkDb: zkDb, snapLog: snapLog, factory: factory, epochFiles: epochFiles)
         state.withLockedValue { $0.learner = learner }
         do {
-            try learner.followLeader(leaderServer) { [onStateChange, zkDb] _ in
-                onStateChange("\(observer ? "OBSERVING" : "FOLLOWING") leader=\(sid) zxid=0x\(String(zkDb.lastProcessedZxid, radix: 16))")
+            try learner.followLeader(leaderServer) { zk in
+                changeStatus("\(observer ? "OBSERVING" : "FOLLOWING") leader=\(sid) zxid=0x\(String(zkDb.lastProcessedZxid, radix: 16))", serving: zk)
             }
         } catch {
             logger.warning("Exception when \(observer ? "observing" : "following") the leader: \(error)")
         }
+        state.withLockedValue { $0.serving = nil }
         learner.shutdown()
         state.withLockedValue { $0.learner = nil }
     }
@@ -179,8 +206,13 @@ public final class QuorumPeer: @unchecked Sendable {
         }
     }
 
-    /// Stops the role, the election and the ports.
-    public func shutdown() {
+    /// Stops gracefully: new clients are turned away, the role ends on the
+    /// QuorumPeer thread (its pipeline drains and the txn log is synced and
+    /// closed), then the election and the ports close. Returns false if the
+    /// role had not ended within `timeoutSeconds`.
+    @discardableResult
+    public func shutdown(timeoutSeconds: Double = 10) -> Bool {
+        factory?.stopAccepting()
         let (leader, learner) = state.withLockedValue { s -> (Leader?, Learner?) in
             s.stopping = true
             return (s.leader, s.learner)
@@ -188,7 +220,9 @@ public final class QuorumPeer: @unchecked Sendable {
         leader?.stop("shutdown")
         learner?.shutdown()
         election?.shutdown()
+        let ended = factory == nil || finished.wait(timeout: .now() + timeoutSeconds) == .success
         manager?.halt()
         factory?.shutdown()
+        return ended
     }
 }

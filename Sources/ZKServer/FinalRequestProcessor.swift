@@ -16,6 +16,7 @@ public final class FinalRequestProcessor: RequestProcessor, @unchecked Sendable 
 
     public func processRequest(_ r: Request) {
         let rc = applyRequest(r)
+        r.probeDone?()
         guard let cnxn = r.cnxn else { return }
         zks.requestFinished()
         let result = reply(r, rc, cnxn)

@@ -65,8 +65,13 @@ public final class NIOServerCnxnFactory: @unchecked Sendable {
         serverChannel = try bootstrap.bind(host: host, port: port).wait()
     }
 
-    public func shutdown() {
+    /// Closes the listening socket; connections already open carry on.
+    public func stopAccepting() {
         try? serverChannel?.close().wait()
+    }
+
+    public func shutdown() {
+        stopAccepting()
         for c in connections() { c.channel.close(promise: nil) }
         try? group.syncShutdownGracefully()
     }

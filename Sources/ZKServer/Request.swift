@@ -25,6 +25,9 @@ public final class Request: @unchecked Sendable {
     /// handler, or the leader's own clients): a session's requests must keep
     /// to one (SESSIONMOVED). nil on a standalone server.
     public var owner: ObjectIdentifier?
+    /// Set on the watchdog's probes only: called by the last stage of the
+    /// chain the probe went down, proving every stage on the way is moving.
+    public var probeDone: (@Sendable () -> Void)?
 
     public init(cnxn: ServerCnxn?, sessionId: Int64, cxid: Int32, type: Int32, body: ByteBuffer, authInfo: [Id]) {
         self.cnxn = cnxn; self.sessionId = sessionId; self.cxid = cxid; self.type = type
@@ -47,6 +50,13 @@ public final class Request: @unchecked Sendable {
         r.hdr = hdr
         r.txn = txn
         r.txnDigest = digest
+        return r
+    }
+
+    /// A no-op for the service watchdog: a ping of no session, answered to no one.
+    public static func probe(_ done: @escaping @Sendable () -> Void) -> Request {
+        let r = Request(cnxn: nil, sessionId: 0, cxid: 0, type: OpCode.ping.rawValue, body: ByteBuffer(), authInfo: [])
+        r.probeDone = done
         return r
     }
 

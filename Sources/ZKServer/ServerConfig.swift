@@ -2,6 +2,7 @@
 // Apache reads as JVM system properties are accepted with or without their
 // `zookeeper.` prefix; keys we do not implement yet are reported, not fatal.
 import Foundation
+import Logging
 import ZKPersistence
 
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
@@ -65,6 +66,9 @@ public struct ServerConfig: Sendable {
     public var containerMaxPerMinute: Int = 10000
     public var containerMaxNeverUsedIntervalMs: Int = 0
     public var readOnlyModeEnabled: Bool = false
+    /// zkswiftd's own key (Apache ignores it): the daemon's log level, unless
+    /// ZKSWIFTD_LOG_LEVEL overrides it.
+    public var logLevel: Logger.Level?
     public var sessionlessCnxnTimeoutMs: Int = 10000
     public var closeSessionTxnEnabled: Bool = true
     /// zookeeper.digest.enabled: log and snapshot the tree digest.
@@ -168,6 +172,11 @@ public struct ServerConfig: Sendable {
             // (with a WARN, logged at start-up) and treats an interval <= 0 as off.
             case "autopurge.snapRetainCount": c.autopurgeSnapRetainCount = try int(Int(Int32.min)...Int(Int32.max))
             case "autopurge.purgeInterval": c.autopurgeIntervalHours = try int(Int(Int32.min)...Int(Int32.max))
+            case "zkswiftd.logLevel":
+                guard let l = Logger.Level(rawValue: e.value.lowercased()) else {
+                    throw fail("must be one of trace, debug, info, notice, warning, error, critical")
+                }
+                c.logLevel = l
             case let k where quorumKeys.contains(k) || k.hasPrefix("server.") || k.hasPrefix("group.") || k.hasPrefix("weight."):
                 c.quorumEntries.append(e)
             default:

@@ -182,6 +182,24 @@ open class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         firstProcessor?.shutdown()
     }
 
+    /// Stages that requests reach other than through the first processor
+    /// (a quorum server's SyncThread); the watchdog probes them too.
+    open var sideChains: [any RequestProcessor] { [] }
+
+    /// Sends a no-op down the client chain and every side chain; `done` runs
+    /// once all of them have passed it to their last stage. Never runs if a
+    /// stage is wedged, which is the point.
+    public func probePipeline(_ done: @escaping @Sendable () -> Void) {
+        guard let first = firstProcessor else { return }
+        let chains = [first] + sideChains
+        let left = NIOLockedValueBox(chains.count)
+        for chain in chains {
+            chain.processRequest(Request.probe {
+                if left.withLockedValue({ $0 -= 1; return $0 }) == 0 { done() }
+            })
+        }
+    }
+
     public func nextZxid() -> Int64 { hzxid.withLockedValue { $0 += 1; return $0 } }
 
     /// A new leader's zxids start at its epoch with counter 0.

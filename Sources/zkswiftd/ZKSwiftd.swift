@@ -1,11 +1,13 @@
 // The daemon's entry point: `zkswiftd PATH/zoo.cfg`. Reads the configuration
-// once, recovers the data directory, starts the standalone server and its
-// client port, and stops on SIGTERM/SIGINT. A bad configuration is one line
-// on stderr and exit status 2; data it cannot recover, one line and status 1.
+// once, recovers the data directory, starts the standalone server or the
+// QuorumPeer, reports to systemd (ServiceNotifier), and stops gracefully on
+// SIGTERM/SIGINT within a bound. A bad configuration is one line on stderr
+// and exit status 2; data it cannot recover, one line and status 1.
 import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import ZKPersistence
 import ZKQuorum
 import ZKServer
@@ -16,34 +18,39 @@ struct ZKSwiftd: ParsableCommand {
         commandName: "zkswiftd",
         abstract: "A ZooKeeper 3.8 compatible server.",
         discussion: """
-        Reads an Apache ZooKeeper style zoo.cfg and serves ZooKeeper clients on its clientPort.
-        The log goes to stderr; set ZKSWIFTD_LOG_LEVEL (trace, debug, info, notice, warning, error) to change its level.
+        Reads an Apache ZooKeeper style zoo.cfg and serves ZooKeeper clients on its clientPort: \
+        standalone, or as a member of the ensemble its server.N lines name.
+
+        Where things are, as the Debian package installs them:
+          /etc/zkswiftd/zoo.cfg          the configuration (the default CONFIG-FILE)
+          /var/lib/zkswiftd              dataDir: snapshots, transaction log, myid
+          zkswiftd.service               the systemd unit (Type=notify: ready once clients are served)
+          journalctl -u zkswiftd         the log
+
+        The log goes to stderr, with journal priority prefixes under systemd. Its level \
+        (trace, debug, info, notice, warning, error, critical; default info) comes from \
+        ZKSWIFTD_LOG_LEVEL, else from the zoo.cfg key zkswiftd.logLevel.
         """,
         version: Version.full)
 
     @Argument(help: "Path of the zoo.cfg configuration file.")
-    var configFile: String
+    var configFile: String = "/etc/zkswiftd/zoo.cfg"
 
     func run() throws {
-        let level = ProcessInfo.processInfo.environment["ZKSWIFTD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
-        }
-        let logger = Logger(label: "zkswiftd")
-
         let mode = try Self.readConfig(configFile)
         let config: ServerConfig
         switch mode {
         case .standalone(let c): config = c
         case .quorum(let q): config = q.server
         }
+        Self.bootstrapLogging(configLevel: config.logLevel)
+        let logger = Logger(label: "zkswiftd")
         for e in config.ignored {
             logger.notice("\(config.configPath):\(e.line): \(e.key) is not implemented by zkswiftd yet; ignored")
         }
         let host = config.clientPortAddress ?? "0.0.0.0"
-        let stop: @Sendable () -> Void
+        let notifier: ServiceNotifier
+        let stop: @Sendable () -> Bool
         switch mode {
         case .standalone:
             let zks = ZooKeeperServer(config: config)
@@ -53,25 +60,47 @@ struct ZKSwiftd: ParsableCommand {
             let factory = NIOServerCnxnFactory(zks: zks)
             try orExit("cannot listen on \(host):\(config.clientPort)") { try factory.start(host: host, port: config.clientPort) }
             logger.info("zkswiftd \(Version.full) serving clients on \(host):\(config.clientPort) (standalone, dataDir \(config.dataDir))")
+            notifier = ServiceNotifier(servingServer: { zks }, statusLine: { "STANDALONE serving clients on \(host):\(config.clientPort)" })
+            notifier.statusChanged(serving: true)
             stop = {
+                factory.stopAccepting()
+                // Requests already read get their answers before the connections close.
+                let deadline = Date(timeIntervalSinceNow: stopTimeoutSeconds / 2)
+                while zks.outstandingRequests > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
                 factory.shutdown()
                 zks.shutdown()
+                return true
             }
         case .quorum(let q):
-            let peer = QuorumPeer(config: q) { status in logger.info("Status: \(status)") }
+            let notifierBox = NIOLockedValueBox<ServiceNotifier?>(nil)
+            let peer = QuorumPeer(config: q) { status, serving in
+                logger.info("Status: \(status)")
+                notifierBox.withLockedValue { $0 }?.statusChanged(serving: serving)
+            }
+            notifier = ServiceNotifier(servingServer: { peer.servingServer }, statusLine: { peer.status })
+            notifierBox.withLockedValue { $0 = notifier }
             try orExit("cannot load data") { try peer.loadDataBase() }
             startPurgeTask(config, snapDir: DataDirectory.versionPath(config.dataDir), logDir: DataDirectory.versionPath(config.dataLogDir))
             try orExit("cannot listen on \(host):\(config.clientPort)") { try peer.start(clientHost: host, clientPort: config.clientPort) }
             logger.info("zkswiftd \(Version.full) server.\(q.myid) of a \(q.view.members.count)-server ensemble, clients on \(host):\(config.clientPort), dataDir \(config.dataDir)")
-            stop = { peer.shutdown() }
+            stop = { peer.shutdown(timeoutSeconds: stopTimeoutSeconds) }
         }
+        notifier.start()
 
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
             let src = DispatchSource.makeSignalSource(signal: sig, queue: .main)
             src.setEventHandler {
                 logger.info("Received signal \(sig); shutting down")
-                stop()
+                notifier.stopping()
+                // A stop that hangs must still end the process, or the service manager kills it harder.
+                DispatchQueue.global().asyncAfter(deadline: .now() + stopTimeoutSeconds) {
+                    logger.error("Shutdown did not finish within \(stopTimeoutSeconds)s; exiting now")
+                    Foundation.exit(1)
+                }
+                let clean = stop()
+                if !clean { logger.warning("The server role did not end within \(stopTimeoutSeconds)s") }
+                logger.info("Shut down")
                 Foundation.exit(0)
             }
             src.resume()
@@ -82,6 +111,14 @@ struct ZKSwiftd: ParsableCommand {
 }
 
 extension ZKSwiftd {
+    /// The log level: ZKSWIFTD_LOG_LEVEL, else zoo.cfg's zkswiftd.logLevel, else info.
+    static func bootstrapLogging(configLevel: Logger.Level?) {
+        let env = ProcessInfo.processInfo.environment
+        let level = env["ZKSWIFTD_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? configLevel ?? .info
+        let journal = DaemonLogHandler.stderrIsJournal(env)
+        LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, logLevel: level, journal: journal) }
+    }
+
     /// A bad configuration is one line on stderr and exit status 2.
     static func readConfig(_ path: String) throws(ExitCode) -> QuorumPeerConfig.Mode {
         do {
@@ -111,6 +148,9 @@ private func startPurgeTask(_ config: ServerConfig, snapDir: String, logDir: Str
     purge.start()
     purgeTask = purge
 }
+
+/// How long SIGTERM may take: the pipeline drains, the log is synced.
+private let stopTimeoutSeconds = 10.0
 
 nonisolated(unsafe) private var purgeTask: DatadirCleanupManager?
 nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []

@@ -76,6 +76,8 @@ class Server:
         self.cfg.setdefault("clientPortAddress", "127.0.0.1")
         os.makedirs(self.cfg["dataDir"], exist_ok=True)
         self.cfg_path = os.path.join(self.workdir, "zoo.cfg")
+        # Added to the process environment (e.g. a NOTIFY_SOCKET the test owns).
+        self.extra_env = {}
         self.log_path = os.path.join(self.workdir, "server.log")
         self.proc = None
 
@@ -118,7 +120,12 @@ class Server:
         raise RuntimeError(f"{self.kind} did not answer srvr within {timeout}s:\n{self.read_log()}")
 
     def env(self):
-        return dict(os.environ)
+        env = dict(os.environ)
+        # A test runner started by systemd must not hand its own sockets down.
+        for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"):
+            env.pop(k, None)
+        env.update(self.extra_env)
+        return env
 
     def read_log(self):
         try:
