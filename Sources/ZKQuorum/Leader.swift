@@ -423,6 +423,13 @@ public final class Leader: LearnerMaster, @unchecked Sendable {
         return agreement.epoch
     }
 
+    /// Synced observers: sid and address, for the AdminServer.
+    var syncedObservers: [(sid: Int64, address: String)] {
+        cond.lock(); defer { cond.unlock() }
+        return synced.compactMap { handlers[$0] }.filter { $0.learnerType == .observer }
+            .map { ($0.sid, $0.remoteAddress) }.sorted { $0.sid < $1.sid }
+    }
+
     var learnerCounts: (synced: Int, voters: Int) {
         cond.lock(); defer { cond.unlock() }
         return (syncedVotersLocked(now: Clock.monotonicMillis()).count, view.votingMembers.count)

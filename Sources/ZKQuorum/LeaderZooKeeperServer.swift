@@ -46,5 +46,9 @@ public final class LeaderZooKeeperServer: ZooKeeperServer, @unchecked Sendable {
     /// SyncThread logs and acks proposals beside the client chain.
     public override var sideChains: [any RequestProcessor] { syncBox.withLockedValue { $0.map { [$0] } ?? [] } }
 
+    public override var quorumInfo: QuorumAdminInfo? {
+        leader.peer.adminInfo(leader: leader.peer.me, isLeader: true, observers: leader.syncedObservers)
+    }
+
     public override func monitorLines() -> [(String, String)] { leader.monitorLines() }
 }

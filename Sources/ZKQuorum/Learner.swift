@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import NIOCore
 import ZKData
+import NIOConcurrencyHelpers
 import ZKJute
 import ZKPersistence
 import ZKServer
@@ -20,6 +21,8 @@ public final class Learner: @unchecked Sendable {
     private let factory: NIOServerCnxnFactory
     private var conn: LearnerConnection?
     private(set) var zk: LearnerZooKeeperServer!
+    /// The leader followed now; read by the AdminServer's threads.
+    let leaderServer = NIOLockedValueBox<QuorumServer?>(nil)
     private let logger: Logger
     private var initLimitMs: Int { peer.initLimit * peer.server.tickTime }
     private var syncLimitMs: Int { peer.syncLimit * peer.server.tickTime }
@@ -48,6 +51,7 @@ public final class Learner: @unchecked Sendable {
     /// Follows (or observes) `leader` until the connection ends; always throws then.
     func followLeader(_ leader: QuorumServer, onServing: (LearnerZooKeeperServer) -> Void) throws {
         logger.info("\(isObserver ? "OBSERVING" : "FOLLOWING") - LEADER ELECTION TOOK - leader is \(leader.id) at \(leader.host):\(leader.quorumPort)")
+        leaderServer.withLockedValue { $0 = leader }
         let c = try LearnerConnection.connect(host: leader.host, port: leader.quorumPort, totalMs: initLimitMs, maxBytes: maxPacketBytes)
         conn = c
         try c.setReadTimeout(ms: initLimitMs)

@@ -65,6 +65,8 @@ public final class LearnerHandler: @unchecked Sendable {
     private let logger: Logger
 
     public var sid: Int64 { lock.withLock { _sid } }
+    /// "/host:port" of the learner, as Apache shows it.
+    public var remoteAddress: String { "/" + socket.remoteAddress }
     public var learnerType: LearnerType { lock.withLock { _type } }
 
     init(number: Int, socket: BlockingSocket, master: any LearnerMaster) {

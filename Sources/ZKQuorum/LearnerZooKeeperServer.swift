@@ -72,6 +72,10 @@ public final class LearnerZooKeeperServer: ZooKeeperServer, @unchecked Sendable 
         pipeline.withLockedValue { $0.sync }?.shutdown()
     }
 
+    public override var quorumInfo: QuorumAdminInfo? {
+        learner.peer.adminInfo(leader: learner.leaderServer.withLockedValue { $0 }, isLeader: false, observers: [])
+    }
+
     /// SyncThread logs and acks proposals beside the client chain.
     public override var sideChains: [any RequestProcessor] {
         pipeline.withLockedValue { p in p.sync.map { [$0] } ?? [] }

@@ -29,8 +29,10 @@ public enum FourLetterWords {
         switch cmd {
         case "ruok": return "imok"
         case "envi": return envi()
-        case "gtmk": return traceLock.withLock { String(traceMask) }
-        case "stmk": return traceLock.withLock { traceMask = arg ?? traceMask; return String(traceMask) }
+        case "gtmk": return String(getTraceMask())
+        case "stmk":
+            if let arg { setTraceMask(arg) }
+            return String(getTraceMask())
         default: break
         }
         // The rest describe the running server (Apache: "not currently serving" without one).
@@ -58,6 +60,9 @@ public enum FourLetterWords {
         default: return ""
         }
     }
+
+    static func getTraceMask() -> Int64 { traceLock.withLock { traceMask } }
+    static func setTraceMask(_ mask: Int64) { traceLock.withLock { traceMask = mask } }
 
     static func hex(_ v: Int64) -> String { "0x" + String(UInt64(bitPattern: v), radix: 16) }
 
@@ -127,13 +132,18 @@ public enum FourLetterWords {
     }
 
     static func envi() -> String {
+        "Environment:\n" + environment().map { "\($0.0)=\($0.1)\n" }.joined()
+    }
+
+    /// Apache's Environment list, with what a native server has in place of the JVM's.
+    static func environment() -> [(String, String)] {
         let pi = ProcessInfo.processInfo
         var uts = utsname()
         uname(&uts)
         let release = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let machine = withUnsafeBytes(of: &uts.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let (free, total) = memoryMB()
-        let lines: [(String, String)] = [
+        return [
             ("zookeeper.version", Version.full),
             ("host.name", pi.hostName),
             ("java.version", "none (zkswiftd \(Version.zkswiftd), native)"),
@@ -153,7 +163,6 @@ public enum FourLetterWords {
             ("os.memory.max", "\(total)MB"),
             ("os.memory.total", "\(total)MB"),
         ]
-        return "Environment:\n" + lines.map { "\($0.0)=\($0.1)\n" }.joined()
     }
 
     static func memoryMB() -> (free: Int, total: Int) {
@@ -173,6 +182,17 @@ public enum FourLetterWords {
     }
 
     static func mntr(_ zks: ZooKeeperServer, _ factory: NIOServerCnxnFactory) -> String {
+        monitorValues(zks, factory).map { k, v in
+            switch v {
+            case .string(let t): "\(k)\t\(t)\n"
+            default: "\(k)\t\(v.rendered())\n"
+            }
+        }.joined()
+    }
+
+    /// mntr's keys and values; the AdminServer's monitor answers the same
+    /// without the zk_ prefix, with numbers as numbers.
+    static func monitorValues(_ zks: ZooKeeperServer, _ factory: NIOServerCnxnFactory) -> [(String, AdminJSON)] {
         let s = zks.serverStats
         let (znodes, watches, ephemerals, dataSize, mismatches) = zks.zkDb.withTree {
             ($0.nodeCount, $0.dataWatches.watchCount + $0.childWatches.watchCount, $0.ephemeralCount, $0.approximateDataSize,
@@ -181,31 +201,35 @@ public enum FourLetterWords {
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
         var lim = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &lim)
-        let values: [(String, String)] = [
-            ("zk_version", Version.full),
-            ("zk_server_state", zks.serverState),
-            ("zk_avg_latency", javaDouble(s.avgLatency)),
-            ("zk_max_latency", "\(s.maxLatency)"),
-            ("zk_min_latency", "\(s.minLatency)"),
-            ("zk_packets_received", "\(s.packetsReceived)"),
-            ("zk_packets_sent", "\(s.packetsSent)"),
-            ("zk_num_alive_connections", "\(factory.connectionCount)"),
-            ("zk_outstanding_requests", "\(zks.outstandingRequests)"),
-            ("zk_znode_count", "\(znodes)"),
-            ("zk_watch_count", "\(watches)"),
-            ("zk_ephemerals_count", "\(ephemerals)"),
-            ("zk_approximate_data_size", "\(dataSize)"),
-            ("zk_open_file_descriptor_count", "\(fds)"),
-            ("zk_max_file_descriptor_count", "\(lim.rlim_cur)"),
-            ("zk_uptime", "\(Clock.monotonicMillis() - zks.startTime)"),
-            ("zk_global_sessions", "\(zks.sessionTracker.count)"),
-            ("zk_local_sessions", "0"),
-            ("zk_connection_drop_probability", "0.0"),
-            ("zk_outstanding_changes_queued", "\(zks.outstandingChanges.count)"),
-            ("zk_resident_set_size_bytes", "\(rssBytes())"),
-            ("zk_digest_mismatches_count", "\(mismatches)"),
-        ] + zks.monitorLines()
-        return values.map { "\($0.0)\t\($0.1)\n" }.joined()
+        let sizes = s.responseSizes
+        let values: [(String, AdminJSON)] = [
+            ("zk_version", .string(Version.full)),
+            ("zk_server_state", .string(zks.serverState)),
+            ("zk_avg_latency", .double(s.avgLatency)),
+            ("zk_max_latency", .int(s.maxLatency)),
+            ("zk_min_latency", .int(s.minLatency)),
+            ("zk_packets_received", .int(s.packetsReceived)),
+            ("zk_packets_sent", .int(s.packetsSent)),
+            ("zk_num_alive_connections", .int(factory.connectionCount)),
+            ("zk_outstanding_requests", .int(zks.outstandingRequests)),
+            ("zk_znode_count", .int(znodes)),
+            ("zk_watch_count", .int(watches)),
+            ("zk_ephemerals_count", .int(ephemerals)),
+            ("zk_approximate_data_size", .int(Int64(dataSize))),
+            ("zk_open_file_descriptor_count", .int(fds)),
+            ("zk_max_file_descriptor_count", .int(Int64(lim.rlim_cur))),
+            ("zk_uptime", .int(Clock.monotonicMillis() - zks.startTime)),
+            ("zk_global_sessions", .int(zks.sessionTracker.count)),
+            ("zk_local_sessions", .int(0)),
+            ("zk_connection_drop_probability", .double(0)),
+            ("zk_outstanding_changes_queued", .int(zks.outstandingChanges.count)),
+            ("zk_last_client_response_size", .int(sizes.last)),
+            ("zk_min_client_response_size", .int(sizes.min)),
+            ("zk_max_client_response_size", .int(sizes.max)),
+            ("zk_digest_mismatches_count", .int(mismatches)),
+        ]
+        let extra = zks.monitorLines().map { k, v in (k, Int64(v).map(AdminJSON.int) ?? .string(v)) }
+        return values + extra
     }
 
     static func wchs(_ zks: ZooKeeperServer) -> String {

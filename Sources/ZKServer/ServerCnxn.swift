@@ -121,7 +121,7 @@ public final class ServerCnxn: Watcher, @unchecked Sendable {
 
     public func sendBuffer(_ buf: ByteBuffer) {
         lock.withLock { _stats.sent += 1 }
-        serverStats.packetSent()
+        serverStats.packetSent(bytes: buf.readableBytes - 4)
         channel.writeAndFlush(buf, promise: nil)
     }
 

@@ -47,6 +47,8 @@ extension PropertyEntry {
 
 public struct ServerConfig: Sendable {
     public var configPath: String = ""
+    /// The file as read at start (the AdminServer's initial_configuration).
+    public var initialText: String = ""
     public var tickTime: Int = 2000
     public var dataDir: String = ""
     public var dataLogDir: String = ""
@@ -69,6 +71,11 @@ public struct ServerConfig: Sendable {
     /// zkswiftd's own key (Apache ignores it): the daemon's log level, unless
     /// ZKSWIFTD_LOG_LEVEL overrides it.
     public var logLevel: Logger.Level?
+    /// The HTTP AdminServer: on by default, as in Apache.
+    public var adminEnableServer = true
+    public var adminServerAddress = "0.0.0.0"
+    public var adminServerPort = 8080
+    public var adminCommandURL = "/commands"
     public var sessionlessCnxnTimeoutMs: Int = 10000
     public var closeSessionTxnEnabled: Bool = true
     /// zookeeper.digest.enabled: log and snapshot the tree digest.
@@ -111,6 +118,7 @@ public struct ServerConfig: Sendable {
         }
         var c = try parse(text, file: path)
         c.configPath = path
+        c.initialText = text
         return c
     }
 
@@ -172,6 +180,12 @@ public struct ServerConfig: Sendable {
             // (with a WARN, logged at start-up) and treats an interval <= 0 as off.
             case "autopurge.snapRetainCount": c.autopurgeSnapRetainCount = try int(Int(Int32.min)...Int(Int32.max))
             case "autopurge.purgeInterval": c.autopurgeIntervalHours = try int(Int(Int32.min)...Int(Int32.max))
+            case "admin.enableServer": c.adminEnableServer = try bool()
+            case "admin.serverAddress": c.adminServerAddress = e.value
+            case "admin.serverPort": c.adminServerPort = try int(0...65535)
+            case "admin.commandURL":
+                guard e.value.hasPrefix("/") else { throw fail("must start with /") }
+                c.adminCommandURL = e.value.count > 1 && e.value.hasSuffix("/") ? String(e.value.dropLast()) : e.value
             case "zkswiftd.logLevel":
                 guard let l = Logger.Level(rawValue: e.value.lowercased()) else {
                     throw fail("must be one of trace, debug, info, notice, warning, error, critical")

@@ -12,13 +12,29 @@ public final class ServerStats: Sendable {
         var maxLatency: Int64 = 0
         var totalLatency: Int64 = 0
         var count: Int64 = 0
+        /// Reply sizes without the length prefix; -1 until the first reply.
+        var lastResponseSize = -1
+        var minResponseSize = -1
+        var maxResponseSize = -1
     }
     private let counters = NIOLockedValueBox(Counters())
 
     public init() {}
 
     public func packetReceived() { counters.withLockedValue { $0.packetsReceived += 1 } }
-    public func packetSent() { counters.withLockedValue { $0.packetsSent += 1 } }
+    public func packetSent(bytes: Int) {
+        counters.withLockedValue {
+            $0.packetsSent += 1
+            $0.lastResponseSize = bytes
+            $0.minResponseSize = $0.minResponseSize < 0 ? bytes : min($0.minResponseSize, bytes)
+            $0.maxResponseSize = max($0.maxResponseSize, bytes)
+        }
+    }
+
+    /// Apache's client_response_stats: last, min and max reply size.
+    public var responseSizes: (last: Int, min: Int, max: Int) {
+        counters.withLockedValue { ($0.lastResponseSize, $0.minResponseSize, $0.maxResponseSize) }
+    }
 
     public func updateLatency(_ ms: Int64) {
         counters.withLockedValue {

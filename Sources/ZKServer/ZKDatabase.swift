@@ -17,6 +17,13 @@ public final class ZKDatabase: @unchecked Sendable {
     private var committedLog: CommittedLog?
     /// Committed sessions and their timeouts, as snapshots record them.
     public let sessions = NIOLockedValueBox<[Int64: Int32]>([:])
+    /// The newest snapshot this process wrote: its zxid, and when (seconds
+    /// since the epoch), for the AdminServer's last_snapshot.
+    private let lastSnapshotBox = NIOLockedValueBox<(zxid: Int64, timestamp: Int64)?>(nil)
+    public var lastSnapshot: (zxid: Int64, timestamp: Int64)? {
+        get { lastSnapshotBox.withLockedValue { $0 } }
+        set { lastSnapshotBox.withLockedValue { $0 = newValue } }
+    }
 
     public init(extendedTypesEnabled: Bool) {
         tree = DataTree(extendedTypesEnabled: extendedTypesEnabled)

@@ -88,6 +88,7 @@ open class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
         let (zxid, nodes) = try SnapshotWriter.write(db: db, sessions: db.sortedSessions(), to: snapLog, fsync: fsync,
                                                      digestEnabled: config.digestEnabled,
                                                      compression: config.snapshotCompression)
+        db.lastSnapshot = (zxid, Clock.wallMillis() / 1000)
         Logger(label: "zkswiftd.ZooKeeperServer").info("Snapshot of \(nodes) nodes at zxid 0x\(String(zxid, radix: 16)) written in \(Clock.monotonicMillis() - started) ms")
     }
 
@@ -156,6 +157,12 @@ open class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
 
     /// Extra `mntr` lines of the role (the leader's follower counts).
     open func monitorLines() -> [(String, String)] { [] }
+
+    /// An ensemble member's part of the AdminServer's answers.
+    open var quorumInfo: QuorumAdminInfo? { nil }
+
+    /// A leader's proposal sizes (last, min, max) for server_stats.
+    open var proposalSizes: (last: Int, min: Int, max: Int)? { nil }
 
     // MARK: life cycle
 

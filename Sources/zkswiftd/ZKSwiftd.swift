@@ -50,6 +50,7 @@ struct ZKSwiftd: ParsableCommand {
         }
         let host = config.clientPortAddress ?? "0.0.0.0"
         let notifier: ServiceNotifier
+        let clientPort: NIOServerCnxnFactory
         let stop: @Sendable () -> Bool
         switch mode {
         case .standalone:
@@ -60,6 +61,7 @@ struct ZKSwiftd: ParsableCommand {
             let factory = NIOServerCnxnFactory(zks: zks)
             try orExit("cannot listen on \(host):\(config.clientPort)") { try factory.start(host: host, port: config.clientPort) }
             logger.info("zkswiftd \(Version.full) serving clients on \(host):\(config.clientPort) (standalone, dataDir \(config.dataDir))")
+            clientPort = factory
             notifier = ServiceNotifier(servingServer: { zks }, statusLine: { "STANDALONE serving clients on \(host):\(config.clientPort)" })
             notifier.statusChanged(serving: true)
             stop = {
@@ -83,7 +85,15 @@ struct ZKSwiftd: ParsableCommand {
             startPurgeTask(config, snapDir: DataDirectory.versionPath(config.dataDir), logDir: DataDirectory.versionPath(config.dataLogDir))
             try orExit("cannot listen on \(host):\(config.clientPort)") { try peer.start(clientHost: host, clientPort: config.clientPort) }
             logger.info("zkswiftd \(Version.full) server.\(q.myid) of a \(q.view.members.count)-server ensemble, clients on \(host):\(config.clientPort), dataDir \(config.dataDir)")
+            clientPort = peer.factory
             stop = { peer.shutdown(timeoutSeconds: stopTimeoutSeconds) }
+        }
+        let admin = config.adminEnableServer ? AdminServer(config: config, factory: clientPort) : nil
+        do {
+            try admin?.start()
+        } catch {
+            // As Apache: the server runs on without its AdminServer.
+            logger.warning("Unable to start AdminServer on \(config.adminServerAddress):\(config.adminServerPort): \(error)")
         }
         notifier.start()
 
@@ -98,6 +108,7 @@ struct ZKSwiftd: ParsableCommand {
                     logger.error("Shutdown did not finish within \(stopTimeoutSeconds)s; exiting now")
                     Foundation.exit(1)
                 }
+                admin?.shutdown()
                 let clean = stop()
                 if !clean { logger.warning("The server role did not end within \(stopTimeoutSeconds)s") }
                 logger.info("Shut down")
