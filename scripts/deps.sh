@@ -17,9 +17,10 @@ ensure_apt() {
 }
 
 # ensure_apache: Apache ZooKeeper 3.8.0 (Debian's zookeeper package), Java,
-# and snappy-java for its .snappy snapshots (zookeeper.jar's Class-Path names it).
+# snappy-java for its .snappy snapshots (zookeeper.jar's Class-Path names it), and
+# the servlet API its AdminServer needs.
 ensure_apache() {
-  local pkgs=(zookeeper libsnappy-java)
+  local pkgs=(zookeeper libsnappy-java libservlet-api-java)
   command -v java >/dev/null 2>&1 || pkgs+=(default-jre-headless)
   ensure_apt "${pkgs[@]}"
 }

@@ -18,6 +18,8 @@ APACHE_CP = ":".join([
     "/usr/share/java/zookeeper.jar",
     "/usr/share/java/slf4j-log4j12.jar",
     "/usr/share/java/log4j-1.2.jar",
+    # The AdminServer's Jetty needs the servlet API, which zookeeper.jar's Class-Path leaves out.
+    "/usr/share/java/servlet-api.jar",
 ])
 ZKCLI = "/usr/share/zookeeper/bin/zkCli.sh"
 
