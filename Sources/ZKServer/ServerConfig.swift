@@ -76,6 +76,13 @@ public struct ServerConfig: Sendable {
     public var adminServerAddress = "0.0.0.0"
     public var adminServerPort = 8080
     public var adminCommandURL = "/commands"
+    /// metricsProvider.className naming Apache's Prometheus provider turns on
+    /// the /metrics endpoint; any other class name is left unimplemented.
+    public var metricsProviderClassName: String?
+    public var metricsHTTPHost = "0.0.0.0"
+    public var metricsHTTPPort = 7000
+    public static let prometheusProviderClass = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider"
+    public var prometheusEnabled: Bool { metricsProviderClassName == Self.prometheusProviderClass }
     public var sessionlessCnxnTimeoutMs: Int = 10000
     public var closeSessionTxnEnabled: Bool = true
     /// zookeeper.digest.enabled: log and snapshot the tree digest.
@@ -186,6 +193,10 @@ public struct ServerConfig: Sendable {
             case "admin.commandURL":
                 guard e.value.hasPrefix("/") else { throw fail("must start with /") }
                 c.adminCommandURL = e.value.count > 1 && e.value.hasSuffix("/") ? String(e.value.dropLast()) : e.value
+            case "metricsProvider.className": c.metricsProviderClassName = e.value
+            case "metricsProvider.httpHost": c.metricsHTTPHost = e.value
+            case "metricsProvider.httpPort": c.metricsHTTPPort = try int(0...65535)
+            case "metricsProvider.exportJvmInfo": _ = try bool()   // a native server has no JVM to describe
             case "zkswiftd.logLevel":
                 guard let l = Logger.Level(rawValue: e.value.lowercased()) else {
                     throw fail("must be one of trace, debug, info, notice, warning, error, critical")

@@ -95,6 +95,15 @@ struct ZKSwiftd: ParsableCommand {
             // As Apache: the server runs on without its AdminServer.
             logger.warning("Unable to start AdminServer on \(config.adminServerAddress):\(config.adminServerPort): \(error)")
         }
+        let metrics = config.prometheusEnabled ? PrometheusMetricsProvider(config: config, factory: clientPort) : nil
+        do {
+            try metrics?.start()
+        } catch {
+            logger.error("Cannot start /metrics server on \(config.metricsHTTPHost):\(config.metricsHTTPPort): \(error)")
+        }
+        if let name = config.metricsProviderClassName, !config.prometheusEnabled {
+            logger.notice("metricsProvider.className=\(name) is not implemented by zkswiftd; only \(ServerConfig.prometheusProviderClass) is")
+        }
         notifier.start()
 
         for sig in [SIGTERM, SIGINT] {
@@ -109,6 +118,7 @@ struct ZKSwiftd: ParsableCommand {
                     Foundation.exit(1)
                 }
                 admin?.shutdown()
+                metrics?.shutdown()
                 let clean = stop()
                 if !clean { logger.warning("The server role did not end within \(stopTimeoutSeconds)s") }
                 logger.info("Shut down")
