@@ -8,7 +8,8 @@
 # data/myid, server.log (stdout and stderr), pid. A later start on the same DIR
 # keeps the data (rm -rf DIR for a fresh ensemble). Ports are fixed offsets from
 # CLUSTER_BASE_PORT (default 12180), so they are predictable:
-#   client BASE+i, quorum BASE+100+i, election BASE+200+i  (server 1: 12181, 12281, 12381)
+#   client BASE+i, quorum BASE+100+i, election BASE+200+i  (server 1: 12181, 12281, 12381),
+#   and for zkswiftd the AdminServer on BASE+300+i (http://127.0.0.1:12481/commands)
 # CLUSTER_TICK_TIME (default 2000) sets tickTime, e.g. 500 for quick failover;
 # CLUSTER_WAIT (default 60) is how many seconds start waits for every server to serve.
 # zkswiftd is ${ZKSWIFTD_BIN:-.build/release/zkswiftd}, built in release mode
@@ -16,7 +17,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd=${1:-}; shift || true
 n="" observers=0 impl=zkswiftd dir="$repo/cluster"
@@ -124,7 +125,8 @@ start() {
     mkdir -p "$d/data"
     echo "$i" >"$d/data/myid"
     printf '%s\n' "tickTime=$tick" "initLimit=10" "syncLimit=5" "dataDir=$d/data" \
-      "clientPort=$((base + i))" "clientPortAddress=127.0.0.1" "4lw.commands.whitelist=*" >"$d/zoo.cfg"
+      "clientPort=$((base + i))" "clientPortAddress=127.0.0.1" "4lw.commands.whitelist=*" \
+      "admin.serverAddress=127.0.0.1" "admin.serverPort=$((base + 300 + i))" >"$d/zoo.cfg"
     printf '%s' "$lines" >>"$d/zoo.cfg"
     if [ "$i" -gt "$n" ]; then echo "peerType=observer" >>"$d/zoo.cfg"; fi  # Apache warns when it disagrees with the server line
     server_cmd "$i"
