@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: Swift unit and integration tests, then the kazoo
 # compatibility and differential tests against zkswiftd and Apache ZooKeeper
-# 3.8.0. Installs what a fresh Debian 12 lacks (Apache ZooKeeper and its C
-# client from apt, kazoo and pytest from PyPI) first.
+# 3.8.0, a ThreadSanitizer pass, and the Debian package's checks. Installs
+# what a fresh Debian 12 lacks (Apache ZooKeeper and its C client from apt,
+# kazoo and pytest from PyPI; lintian and debootstrap for the package) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,3 +41,8 @@ if compgen -G "$tsan_dir/report*" >/dev/null; then
   exit 1
 fi
 echo "ThreadSanitizer: no data races reported"
+
+# The Debian package: release binaries with the Swift runtime linked in, lintian,
+# systemd-analyze verify, then an install, run, remove and purge in a clean Debian 12 root.
+echo "== Debian package: scripts/test-deb.sh"
+bash scripts/test-deb.sh
