@@ -107,7 +107,7 @@ check "SIGTERM: the daemon exits 0" "[ $rc = 0 ]"
 
 echo "== remove, then purge"
 echo "# changed by the administrator" >>"$root/etc/zkswiftd/zoo.cfg"
-chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq zkswiftd >/dev/null
+chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq zkswiftd >>"$work/install.log" 2>&1
 check "remove: the binaries are gone" "[ ! -e '$root/usr/bin/zkswiftd' ] && [ ! -e '$root/usr/bin/zkswift' ]"
 check "remove: the changed conffile stays" "grep -q 'changed by the administrator' '$root/etc/zkswiftd/zoo.cfg'"
 check "remove: the data stays" "[ -d '$root/var/lib/zkswiftd/version-2' ]"
