@@ -53,9 +53,9 @@ public final class Leader: LearnerMaster, @unchecked Sendable {
     private var running = false
     private var stopReason: String? = nil
     private var pingSoon = false
-    /// Sizes of the proposals' txns (last, min, max; -1 before the first), as server_stats reports them.
-    private var proposalSizes = (last: -1, min: -1, max: -1)
-    var proposalSizeStats: (last: Int, min: Int, max: Int) {
+    /// Sizes of the proposals' txns, as server_stats reports them.
+    private var proposalSizes = BufferStats()
+    var proposalSizeStats: BufferStats {
         cond.lock(); defer { cond.unlock() }
         return proposalSizes
     }
@@ -259,8 +259,7 @@ public final class Leader: LearnerMaster, @unchecked Sendable {
         let payload = Array(TxnLogFormat.payload(hdr, txn, digest: r.txnDigest).readableBytesView)
         cond.lock(); defer { cond.unlock() }
         outstanding[hdr.zxid] = (r, payload)
-        proposalSizes = (payload.count, proposalSizes.min < 0 ? payload.count : min(proposalSizes.min, payload.count),
-                         max(proposalSizes.max, payload.count))
+        proposalSizes.record(payload.count)
         lastProposed = hdr.zxid
         tracker.propose(hdr.zxid)
         let packet = QuorumPacket(.proposal, zxid: hdr.zxid, data: payload)

@@ -50,7 +50,7 @@ public final class LeaderZooKeeperServer: ZooKeeperServer, @unchecked Sendable {
         leader.peer.adminInfo(leader: leader.peer.me, isLeader: true, observers: leader.syncedObservers)
     }
 
-    public override var proposalSizes: (last: Int, min: Int, max: Int)? { leader.proposalSizeStats }
+    public override var proposalSizes: BufferStats? { leader.proposalSizeStats }
 
     public override func monitorLines() -> [(String, String)] { leader.monitorLines() }
 }

@@ -5,9 +5,9 @@
 // connection fails or goes quiet for syncLimit ticks.
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import ZKData
-import NIOConcurrencyHelpers
 import ZKJute
 import ZKPersistence
 import ZKServer

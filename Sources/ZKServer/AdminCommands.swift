@@ -4,6 +4,7 @@
 // describe a running server answer "not currently serving" without one.
 import Foundation
 import ZKData
+import ZKJute
 
 /// What an ensemble member adds to the answers (Leader- and
 /// LearnerZooKeeperServer fill it in; nil on a standalone server).
@@ -211,9 +212,8 @@ public enum AdminCommands {
                 }))]
     }
 
-    static func responseSizes(_ zks: ZooKeeperServer) -> AdminJSON {
-        let r = zks.serverStats.responseSizes
-        return .object([("last_buffer_size", .int(r.last)), ("min_buffer_size", .int(r.min)), ("max_buffer_size", .int(r.max))])
+    static func bufferStats(_ b: BufferStats) -> AdminJSON {
+        .object([("last_buffer_size", .int(b.last)), ("min_buffer_size", .int(b.min)), ("max_buffer_size", .int(b.max))])
     }
 
     static func serverStats(_ zks: ZooKeeperServer, _ f: NIOServerCnxnFactory) -> Fields {
@@ -222,7 +222,7 @@ public enum AdminCommands {
             ("packets_sent", .int(s.packetsSent)),
             ("packets_received", .int(s.packetsReceived)),
             ("fsync_threshold_exceed_count", .int(0)),
-            ("client_response_stats", responseSizes(zks)),
+            ("client_response_stats", bufferStats(s.responseSizes)),
             ("data_dir_size", .int(FourLetterWords.dirSize(zks.config.dataDir))),
             ("log_dir_size", .int(FourLetterWords.dirSize(zks.config.dataLogDir))),
             ("provider_null", .bool(false)),
@@ -239,11 +239,8 @@ public enum AdminCommands {
             ("uptime", .int(Clock.monotonicMillis() - zks.startTime)),
         ]
         var out: Fields = [("version", .string(Version.full)), ("read_only", .bool(false)),
-                           ("server_stats", .object(stats)), ("client_response", responseSizes(zks))]
-        if zks.quorumInfo?.isLeader == true, let p = zks.proposalSizes {
-            out.append(("proposal_stats", .object([("last_buffer_size", .int(p.last)), ("min_buffer_size", .int(p.min)),
-                                                   ("max_buffer_size", .int(p.max))])))
-        }
+                           ("server_stats", .object(stats)), ("client_response", bufferStats(s.responseSizes))]
+        if let p = zks.proposalSizes { out.append(("proposal_stats", bufferStats(p))) }
         out.append(("node_count", .int(zks.zkDb.nodeCount)))
         return out
     }
@@ -272,9 +269,9 @@ public enum AdminCommands {
                 ("election_address", addressObject(me.electionAddress)),
                 ("client_address", .string(me.clientAddress)),
                 ("voting", .bool(!me.observer)),
-                ("last_zxid", .string("0x" + String(UInt64(bitPattern: zxid), radix: 16))),
-                ("zab_epoch", .int(zxid >> 32)),
-                ("zab_counter", .int(zxid & 0xffff_ffff)),
+                ("last_zxid", .string(FourLetterWords.hex(zxid))),
+                ("zab_epoch", .int(Zxid.epoch(zxid))),
+                ("zab_counter", .int(Zxid.counter(zxid))),
                 ("zabstate", .string("broadcast"))]
     }
 }

@@ -175,12 +175,6 @@ public enum FourLetterWords {
         return (vals["MemAvailable"] ?? 0, vals["MemTotal"] ?? 0)
     }
 
-    static func rssBytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let parts = text.split(separator: " ")
-        return parts.count > 1 ? (Int(parts[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
-    }
-
     static func mntr(_ zks: ZooKeeperServer, _ factory: NIOServerCnxnFactory) -> String {
         monitorValues(zks, factory).map { k, v in
             switch v {

@@ -12,10 +12,8 @@ public final class ServerStats: Sendable {
         var maxLatency: Int64 = 0
         var totalLatency: Int64 = 0
         var count: Int64 = 0
-        /// Reply sizes without the length prefix; -1 until the first reply.
-        var lastResponseSize = -1
-        var minResponseSize = -1
-        var maxResponseSize = -1
+        /// Reply sizes without the length prefix.
+        var responseSizes = BufferStats()
     }
     private let counters = NIOLockedValueBox(Counters())
 
@@ -25,16 +23,12 @@ public final class ServerStats: Sendable {
     public func packetSent(bytes: Int) {
         counters.withLockedValue {
             $0.packetsSent += 1
-            $0.lastResponseSize = bytes
-            $0.minResponseSize = $0.minResponseSize < 0 ? bytes : min($0.minResponseSize, bytes)
-            $0.maxResponseSize = max($0.maxResponseSize, bytes)
+            $0.responseSizes.record(bytes)
         }
     }
 
     /// Apache's client_response_stats: last, min and max reply size.
-    public var responseSizes: (last: Int, min: Int, max: Int) {
-        counters.withLockedValue { ($0.lastResponseSize, $0.minResponseSize, $0.maxResponseSize) }
-    }
+    public var responseSizes: BufferStats { counters.withLockedValue { $0.responseSizes } }
 
     public func updateLatency(_ ms: Int64) {
         counters.withLockedValue {
@@ -56,5 +50,21 @@ public final class ServerStats: Sendable {
 
     public func reset() {
         counters.withLockedValue { $0 = Counters() }
+    }
+}
+
+/// Last, smallest and largest of a series of sizes, -1 before the first
+/// (Apache's BufferStats: reply sizes, and a leader's proposal sizes).
+public struct BufferStats: Sendable {
+    public private(set) var last = -1
+    public private(set) var min = -1
+    public private(set) var max = -1
+
+    public init() {}
+
+    public mutating func record(_ size: Int) {
+        last = size
+        min = min < 0 ? size : Swift.min(min, size)
+        max = Swift.max(max, size)
     }
 }

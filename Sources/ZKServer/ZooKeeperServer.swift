@@ -161,8 +161,8 @@ open class ZooKeeperServer: SessionExpirer, @unchecked Sendable {
     /// An ensemble member's part of the AdminServer's answers.
     open var quorumInfo: QuorumAdminInfo? { nil }
 
-    /// A leader's proposal sizes (last, min, max) for server_stats.
-    open var proposalSizes: (last: Int, min: Int, max: Int)? { nil }
+    /// A leader's proposal sizes, for server_stats.
+    open var proposalSizes: BufferStats? { nil }
 
     // MARK: life cycle
 

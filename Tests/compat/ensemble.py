@@ -55,6 +55,15 @@ class Ensemble:
         for m in self.members.values():
             m.cfg.update(lines)
 
+    def port_per_member(self, props_for):
+        """Gives each member a free port for an HTTP endpoint, with the
+        settings props_for(port) returns; returns {sid: port}."""
+        ports = {}
+        for sid, m in self.members.items():
+            ports[sid] = servers.free_port()
+            m.props.update(props_for(ports[sid]))
+        return ports
+
     def is_observer(self, sid):
         return sid > self.n
 

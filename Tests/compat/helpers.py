@@ -72,3 +72,11 @@ def wait_for(pred, timeout=10.0, interval=0.05):
         if v or time.monotonic() >= deadline:
             return v
         time.sleep(interval)
+
+
+def watched_tree(zk, root, data=b"x"):
+    """The state the admin and metrics tests read back: ROOT/a with a data
+    watch on it, and an ephemeral ROOT/eph holding `data`."""
+    zk.ensure_path(f"{root}/a")
+    zk.create(f"{root}/eph", data, ephemeral=True)
+    zk.get(f"{root}/a", watch=lambda e: None)

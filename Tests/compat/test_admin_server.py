@@ -15,7 +15,7 @@ from kazoo.client import KazooClient
 
 import servers
 from ensemble import Ensemble
-from helpers import _LIVE
+from helpers import _LIVE, watched_tree
 
 # Commands whose answer differs by design: monitor lists Apache's JVM and
 # ServerMetrics keys too (compared as a subset below); the environment and
@@ -72,9 +72,7 @@ def both():
         srv.start()
         zk = KazooClient(hosts=srv.hosts)
         zk.start(timeout=15)
-        zk.ensure_path("/app/a")
-        zk.create("/app/eph", b"x", ephemeral=True)
-        zk.get("/app/a", watch=lambda e: None)
+        watched_tree(zk, "/app")
         pair[kind] = (srv, zk)
     yield {k: v[0] for k, v in pair.items()}
     for srv, zk in pair.values():
@@ -168,10 +166,7 @@ def test_arguments_and_errors(both):
 @pytest.mark.parametrize("impl", ["zkswiftd", "apache"])
 def test_ensemble_commands(impl):
     ens = Ensemble(3, observers=1, impl=impl)
-    ports = {}
-    for sid, m in ens.members.items():
-        ports[sid] = servers.free_port()
-        m.props.update(admin_props(ports[sid]))
+    ports = ens.port_per_member(admin_props)
     try:
         ens.start()
         leader = ens.leader()

@@ -12,7 +12,7 @@ from kazoo.client import KazooClient
 
 import servers
 from ensemble import Ensemble
-from helpers import _LIVE
+from helpers import _LIVE, watched_tree
 
 pytestmark = pytest.mark.zkswiftd_only("Debian's Apache 3.8.0 has no Prometheus provider to compare with")
 
@@ -34,6 +34,11 @@ LEADER_GAUGES = {"learners", "synced_followers", "synced_non_voting_followers", 
 CORE = {"znode_count", "watch_count", "ephemerals_count", "approximate_data_size", "num_alive_connections",
         "outstanding_requests", "avg_latency", "max_latency", "min_latency", "packets_received", "packets_sent",
         "open_file_descriptor_count", "max_file_descriptor_count", "global_sessions", "uptime"}
+
+
+def metrics_props(port):
+    return {"metricsProvider.className": PROVIDER, "metricsProvider.httpPort": str(port),
+            "metricsProvider.httpHost": "127.0.0.1"}
 
 
 def scrape(port, path="/metrics"):
@@ -64,16 +69,13 @@ def mntr(port):
 
 def test_standalone_gauges_have_apaches_names_and_mntrs_values():
     mport = servers.free_port()
-    srv = servers.ZkSwiftd(props={"metricsProvider.className": PROVIDER, "metricsProvider.httpPort": str(mport),
-                                  "metricsProvider.httpHost": "127.0.0.1"})
+    srv = servers.ZkSwiftd(props=metrics_props(mport))
     _LIVE.append(srv)
     try:
         srv.start()
         zk = KazooClient(hosts=srv.hosts)
         zk.start(timeout=15)
-        zk.ensure_path("/m/a")
-        zk.create("/m/eph", b"12345", ephemeral=True)
-        zk.get("/m/a", watch=lambda e: None)
+        watched_tree(zk, "/m", b"12345")
         status, ctype, body = scrape(mport)
         assert status == 200 and ctype.startswith("text/plain"), (status, ctype)
         metrics = parse(body)
@@ -99,11 +101,7 @@ def test_standalone_gauges_have_apaches_names_and_mntrs_values():
 
 def test_leader_adds_apaches_leader_gauges():
     ens = Ensemble(3, impl="zkswiftd")
-    ports = {}
-    for sid, m in ens.members.items():
-        ports[sid] = servers.free_port()
-        m.props.update({"metricsProvider.className": PROVIDER, "metricsProvider.httpPort": str(ports[sid]),
-                        "metricsProvider.httpHost": "127.0.0.1"})
+    ports = ens.port_per_member(metrics_props)
     try:
         ens.start()
         leader = ens.leader()
